@@ -1,0 +1,83 @@
+"""Every exception and warning trustkit raises.
+
+One base class, :class:`TrustkitError`, with a stable machine-readable ``code``.
+Programmer misuse (wrong argument type or length) stays ``TypeError``/``ValueError``
+at the API edge; everything that describes bad *input data* or a failed check
+lives here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TrustkitError",
+    "InvalidSignature",
+    "DecodeError",
+    "UnsupportedAlgorithmError",
+    "InvalidKeyError",
+    "DecryptionError",
+    "ConfigurationError",
+    "SecurityWarning",
+]
+
+
+class TrustkitError(Exception):
+    """Base class of all trustkit errors.
+
+    :param message: a sentence a person can act on.
+    :param code: a stable identifier for programs (JSON output, wire codes).
+    """
+
+    code: str = "trustkit_error"
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message or self.__class__.__doc__ or self.code)
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidSignature(TrustkitError):
+    """The signature does not verify.
+
+    Deliberately carries no detail about *which* check failed, so it cannot
+    serve as an oracle.
+    """
+
+    code = "invalid_signature"
+
+
+class DecodeError(TrustkitError, ValueError):
+    """Malformed input: bad DER/PEM/XML/ZIP/PDF/token, wrong length or trailing data."""
+
+    code = "decode_error"
+
+
+class UnsupportedAlgorithmError(TrustkitError):
+    """An algorithm or OID that trustkit does not support or that the allowlist refuses."""
+
+    code = "unsupported_algorithm"
+
+
+class InvalidKeyError(TrustkitError, ValueError):
+    """A key that is structurally readable but unusable: off the curve, out of range, wrong curve."""
+
+    code = "invalid_key"
+
+
+class DecryptionError(TrustkitError):
+    """Decryption failed: wrong key, corrupted ciphertext, or a wrong password."""
+
+    code = "decryption_failed"
+
+
+class ConfigurationError(TrustkitError):
+    """A configuration value is missing or invalid."""
+
+    code = "configuration_error"
+
+
+class SecurityWarning(UserWarning):
+    """A weak but still allowed choice was made (for example the empty SM2 signer ID)."""
