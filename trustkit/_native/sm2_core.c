@@ -16,6 +16,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "ct.h"
 #include "sm3.h"
@@ -148,8 +151,49 @@ static inline void limbs_reduce_once(uint64_t r[4], const uint64_t a[4], const u
     for (int i = 0; i < 4; i++) r[i] = (a[i] & keep) | (red[i] & ~keep);
 }
 
-static inline void fe_add(fe r, const fe a, const fe b) { limbs_add_mod(r, a, b, P); }
-static inline void fe_sub(fe r, const fe a, const fe b) { limbs_sub_mod(r, a, b, P); }
+/* Straight-line modular addition and subtraction for the portable backend. */
+static inline void fe_add(fe r, const fe a, const fe b) {
+    u128 c = (u128)a[0] + b[0];
+    uint64_t s0 = (uint64_t)c;
+    c = (c >> 64) + a[1] + b[1];
+    uint64_t s1 = (uint64_t)c;
+    c = (c >> 64) + a[2] + b[2];
+    uint64_t s2 = (uint64_t)c;
+    c = (c >> 64) + a[3] + b[3];
+    uint64_t s3 = (uint64_t)c, carry = (uint64_t)(c >> 64);
+    u128 d = (u128)s0 - P[0];
+    uint64_t d0 = (uint64_t)d;
+    d = (u128)s1 - P[1] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d1 = (uint64_t)d;
+    d = (u128)s2 - P[2] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d2 = (uint64_t)d;
+    d = (u128)s3 - P[3] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d3 = (uint64_t)d, borrow = (uint64_t)(d >> 64) & 1;
+    uint64_t keep = 0 - (borrow & (carry ^ 1));
+    r[0] = (s0 & keep) | (d0 & ~keep);
+    r[1] = (s1 & keep) | (d1 & ~keep);
+    r[2] = (s2 & keep) | (d2 & ~keep);
+    r[3] = (s3 & keep) | (d3 & ~keep);
+}
+
+static inline void fe_sub(fe r, const fe a, const fe b) {
+    u128 d = (u128)a[0] - b[0];
+    uint64_t d0 = (uint64_t)d;
+    d = (u128)a[1] - b[1] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d1 = (uint64_t)d;
+    d = (u128)a[2] - b[2] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d2 = (uint64_t)d;
+    d = (u128)a[3] - b[3] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d3 = (uint64_t)d, mask = 0 - ((uint64_t)(d >> 64) & 1);
+    u128 c = (u128)d0 + (P[0] & mask);
+    r[0] = (uint64_t)c;
+    c = (c >> 64) + d1 + (P[1] & mask);
+    r[1] = (uint64_t)c;
+    c = (c >> 64) + d2 + (P[2] & mask);
+    r[2] = (uint64_t)c;
+    r[3] = d3 + (P[3] & mask) + (uint64_t)(c >> 64);
+}
+
 static inline void fe_neg(fe r, const fe a) {
     static const fe zero = {0, 0, 0, 0};
     limbs_sub_mod(r, zero, a, P);
@@ -161,45 +205,65 @@ static inline int fe_is_zero_vartime(const fe a) { return (a[0] | a[1] | a[2] | 
 /* ---- Montgomery reduction shared by both field backends -------------------- */
 
 /*
- * r = t / 2^256 mod p for t < p * 2^256.  Because p = -1 mod 2^64 the
- * Montgomery factor -p^-1 mod 2^64 is 1, so each round takes m = t[i] and
- * (t + m*p) / 2^64 = (t >> 64) + m*q with q = (p + 1) / 2^64
- * = 2^192 - 2^160 - 2^32 + 1: only shifts, additions and subtractions
- * (reference/sm2-performance.md, technique 1).
+ * One reduction round on x = (x0, x1, x2, x3, x4): with m = x0,
+ * (x + m*p) / 2^64 = (x >> 64) + m*q where q = (p + 1) / 2^64
+ * = 2^192 - 2^160 - 2^32 + 1.  Because p = -1 mod 2^64 the Montgomery factor
+ * -p^-1 mod 2^64 is 1, so m needs no multiplication and m*q is only shifts,
+ * additions and subtractions (reference/sm2-performance.md, technique 1):
+ * m*q = (m, 0, 0, m) - (lo, hi, lo, hi) with lo = m << 32, hi = m >> 32.
  */
-static inline void fe_mont_reduce(fe r, const uint64_t t_in[8]) {
-    uint64_t t[9];
-    memcpy(t, t_in, 8 * sizeof(uint64_t));
-    t[8] = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t m = t[i];
-        uint64_t lo = m << 32, hi = m >> 32;
-        /* mq = (m, 0, 0, m) - (lo, hi, lo, hi), a non-negative 4-limb value */
-        uint64_t mq[4];
-        u128 d = (u128)m - lo;
-        mq[0] = (uint64_t)d;
-        d = (u128)0 - hi - ((uint64_t)(d >> 64) & 1);
-        mq[1] = (uint64_t)d;
-        d = (u128)0 - lo - ((uint64_t)(d >> 64) & 1);
-        mq[2] = (uint64_t)d;
-        mq[3] = m - hi - ((uint64_t)(d >> 64) & 1);
-        u128 acc = 0;
-        for (int j = 0; j < 4; j++) {
-            acc += (u128)t[i + 1 + j] + mq[j];
-            t[i + 1 + j] = (uint64_t)acc;
-            acc >>= 64;
-        }
-        for (int j = i + 5; j < 9; j++) {
-            acc += t[j];
-            t[j] = (uint64_t)acc;
-            acc >>= 64;
-        }
-    }
-    /* result t[4..8] < 2p: subtract p once if needed */
-    uint64_t red[4];
-    uint64_t borrow = limbs_sub(red, t + 4, P);
-    uint64_t keep = 0 - (borrow & (t[8] ^ 1));
-    for (int i = 0; i < 4; i++) r[i] = (t[4 + i] & keep) | (red[i] & ~keep);
+#define TK_REDC_ROUND(x0, x1, x2, x3, x4)                                   \
+    do {                                                                    \
+        uint64_t m_ = x0, lo_ = m_ << 32, hi_ = m_ >> 32;                   \
+        uint64_t q0_ = m_ - lo_, b_ = m_ < lo_;                             \
+        uint64_t q1_ = 0 - hi_ - b_;                                        \
+        b_ = (hi_ | b_) != 0;                                               \
+        uint64_t q2_ = 0 - lo_ - b_;                                        \
+        b_ = (lo_ | b_) != 0;                                               \
+        uint64_t q3_ = m_ - hi_ - b_;                                       \
+        u128 acc_ = (u128)x1 + q0_;                                         \
+        x0 = (uint64_t)acc_;                                                \
+        acc_ = (acc_ >> 64) + x2 + q1_;                                     \
+        x1 = (uint64_t)acc_;                                                \
+        acc_ = (acc_ >> 64) + x3 + q2_;                                     \
+        x2 = (uint64_t)acc_;                                                \
+        acc_ = (acc_ >> 64) + x4 + q3_;                                     \
+        x3 = (uint64_t)acc_;                                                \
+        x4 = (uint64_t)(acc_ >> 64);                                        \
+    } while (0)
+
+/* r = t / 2^256 mod p for t < p^2: reduce the low half (result <= p), add the
+ * high half (< p), subtract p once if needed. */
+static inline void fe_mont_reduce(fe r, const uint64_t t[8]) {
+    uint64_t x0 = t[0], x1 = t[1], x2 = t[2], x3 = t[3], x4 = 0;
+    TK_REDC_ROUND(x0, x1, x2, x3, x4);
+    TK_REDC_ROUND(x0, x1, x2, x3, x4);
+    TK_REDC_ROUND(x0, x1, x2, x3, x4);
+    TK_REDC_ROUND(x0, x1, x2, x3, x4);
+    u128 acc = (u128)x0 + t[4];
+    uint64_t s0 = (uint64_t)acc;
+    acc = (acc >> 64) + x1 + t[5];
+    uint64_t s1 = (uint64_t)acc;
+    acc = (acc >> 64) + x2 + t[6];
+    uint64_t s2 = (uint64_t)acc;
+    acc = (acc >> 64) + x3 + t[7];
+    uint64_t s3 = (uint64_t)acc;
+    uint64_t top = (uint64_t)(acc >> 64) + x4;
+    /* subtract p = (2^64-1, 2^64-2^32, 2^64-1, 2^64-2^32-1) */
+    u128 d = (u128)s0 - P[0];
+    uint64_t d0 = (uint64_t)d;
+    d = (u128)s1 - P[1] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d1 = (uint64_t)d;
+    d = (u128)s2 - P[2] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d2 = (uint64_t)d;
+    d = (u128)s3 - P[3] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d3 = (uint64_t)d;
+    uint64_t borrow = (uint64_t)(d >> 64) & 1;
+    uint64_t keep = 0 - (borrow & (top ^ 1)); /* t < p: keep s */
+    r[0] = (s0 & keep) | (d0 & ~keep);
+    r[1] = (s1 & keep) | (d1 & ~keep);
+    r[2] = (s2 & keep) | (d2 & ~keep);
+    r[3] = (s3 & keep) | (d3 & ~keep);
 }
 
 /* ---- 3. scalars mod n -------------------------------------------------------- */
@@ -330,15 +394,22 @@ static inline void fe_mul_wide_portable(uint64_t t[8], const uint64_t a[4], cons
 }
 
 #define FE_MUL_WIDE fe_mul_wide_portable
+#define FE_REDUCE fe_mont_reduce
+#define FE_ADD fe_add
+#define FE_SUB fe_sub
 #define FN(name) name##_portable
 #include "sm2_field_impl.h"
 #undef FN
 #undef FE_MUL_WIDE
+#undef FE_REDUCE
+#undef FE_ADD
+#undef FE_SUB
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(TK_NO_ADX)
 #define TK_HAVE_ADX_BACKEND 1
 #pragma GCC push_options
-#pragma GCC target("bmi2,adx")
+#pragma GCC target("bmi2,adx,avx2")
+#define TK_IMPL_AVX2 1
 
 /* MULX/ADCX/ADOX: rows of the product accumulate along two independent carry
  * chains (CF for low halves, OF for high halves). */
@@ -418,11 +489,145 @@ static inline void fe_mul_wide_adx(uint64_t t[8], const uint64_t a[4], const uin
         : "rdx", "cc", "memory");
 }
 
+/* r = t / 2^256 mod p: the reduction of fe_mont_reduce in assembly.  Each
+ * round adds (m, 0, 0, m) and subtracts (lo, hi, lo, hi) to the shifted value;
+ * the true result stays below 2^256, so carries out of the top limb cancel. */
+#define TK_REDC_ASM_ROUND(a, b, c, d)            \
+    "movq %" a ", %[lo]\n\t"                    \
+    "shlq $32, %[lo]\n\t"                       \
+    "movq %" a ", %[hi]\n\t"                    \
+    "shrq $32, %[hi]\n\t"                       \
+    "addq %" a ", %" b "\n\t"                    \
+    "adcq $0, %" c "\n\t"                        \
+    "adcq $0, %" d "\n\t"                        \
+    "adcq $0, %" a "\n\t"                        \
+    "subq %[lo], %" b "\n\t"                     \
+    "sbbq %[hi], %" c "\n\t"                     \
+    "sbbq %[lo], %" d "\n\t"                     \
+    "sbbq %[hi], %" a "\n\t"
+
+static inline void fe_mont_reduce_adx(fe r, const uint64_t t[8]) {
+    uint64_t x0, x1, x2, x3, lo, hi, y2, top;
+    __asm__ volatile(
+        "movq 0(%[t]), %[x0]\n\t"
+        "movq 8(%[t]), %[x1]\n\t"
+        "movq 16(%[t]), %[x2]\n\t"
+        "movq 24(%[t]), %[x3]\n\t"
+        TK_REDC_ASM_ROUND("[x0]", "[x1]", "[x2]", "[x3]")
+        TK_REDC_ASM_ROUND("[x1]", "[x2]", "[x3]", "[x0]")
+        TK_REDC_ASM_ROUND("[x2]", "[x3]", "[x0]", "[x1]")
+        TK_REDC_ASM_ROUND("[x3]", "[x0]", "[x1]", "[x2]")
+        /* add the high half */
+        "xorl %k[top], %k[top]\n\t"
+        "addq 32(%[t]), %[x0]\n\t"
+        "adcq 40(%[t]), %[x1]\n\t"
+        "adcq 48(%[t]), %[x2]\n\t"
+        "adcq 56(%[t]), %[x3]\n\t"
+        "adcq $0, %[top]\n\t"
+        /* y = x - p; keep x if that borrows past the top bit */
+        "movq %[x0], %[lo]\n\t"
+        "movq %[x1], %[hi]\n\t"
+        "movq %[x2], %[y2]\n\t"
+        "subq 0(%[p]), %[lo]\n\t"
+        "sbbq 8(%[p]), %[hi]\n\t"
+        "sbbq 16(%[p]), %[y2]\n\t"
+        "movq %[x3], %[t]\n\t"
+        "sbbq 24(%[p]), %[t]\n\t"
+        "sbbq $0, %[top]\n\t"
+        "cmovcq %[x0], %[lo]\n\t"
+        "cmovcq %[x1], %[hi]\n\t"
+        "cmovcq %[x2], %[y2]\n\t"
+        "cmovcq %[x3], %[t]\n\t"
+        "movq %[lo], 0(%[r])\n\t"
+        "movq %[hi], 8(%[r])\n\t"
+        "movq %[y2], 16(%[r])\n\t"
+        "movq %[t], 24(%[r])\n\t"
+        : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [lo] "=&r"(lo),
+          [hi] "=&r"(hi), [y2] "=&r"(y2), [top] "=&r"(top), [t] "+&r"(t)
+        : [p] "r"(P), [r] "r"(r)
+        : "cc", "memory");
+}
+
+/* r = a + b mod p and r = a - b mod p with carry chains and cmov. */
+static inline void fe_add_adx(fe r, const fe a, const fe b) {
+    uint64_t x0, x1, x2, x3, y0, y1, y2, top;
+    __asm__ volatile(
+        "xorl %k[top], %k[top]\n\t"
+        "movq 0(%[a]), %[x0]\n\t"
+        "movq 8(%[a]), %[x1]\n\t"
+        "movq 16(%[a]), %[x2]\n\t"
+        "movq 24(%[a]), %[x3]\n\t"
+        "addq 0(%[b]), %[x0]\n\t"
+        "adcq 8(%[b]), %[x1]\n\t"
+        "adcq 16(%[b]), %[x2]\n\t"
+        "adcq 24(%[b]), %[x3]\n\t"
+        "adcq $0, %[top]\n\t"
+        "movq %[x0], %[y0]\n\t"
+        "movq %[x1], %[y1]\n\t"
+        "movq %[x2], %[y2]\n\t"
+        "subq 0(%[p]), %[y0]\n\t"
+        "sbbq 8(%[p]), %[y1]\n\t"
+        "sbbq 16(%[p]), %[y2]\n\t"
+        "movq %[x3], %[a]\n\t"
+        "sbbq 24(%[p]), %[a]\n\t"
+        "sbbq $0, %[top]\n\t"
+        "cmovcq %[x0], %[y0]\n\t"
+        "cmovcq %[x1], %[y1]\n\t"
+        "cmovcq %[x2], %[y2]\n\t"
+        "cmovcq %[x3], %[a]\n\t"
+        "movq %[y0], 0(%[r])\n\t"
+        "movq %[y1], 8(%[r])\n\t"
+        "movq %[y2], 16(%[r])\n\t"
+        "movq %[a], 24(%[r])\n\t"
+        : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [y0] "=&r"(y0),
+          [y1] "=&r"(y1), [y2] "=&r"(y2), [top] "=&r"(top), [a] "+&r"(a)
+        : [b] "r"(b), [p] "r"(P), [r] "r"(r)
+        : "cc", "memory");
+}
+
+static inline void fe_sub_adx(fe r, const fe a, const fe b) {
+    uint64_t x0, x1, x2, x3, m0, m1, mask;
+    __asm__ volatile(
+        "movq 0(%[a]), %[x0]\n\t"
+        "movq 8(%[a]), %[x1]\n\t"
+        "movq 16(%[a]), %[x2]\n\t"
+        "movq 24(%[a]), %[x3]\n\t"
+        "subq 0(%[b]), %[x0]\n\t"
+        "sbbq 8(%[b]), %[x1]\n\t"
+        "sbbq 16(%[b]), %[x2]\n\t"
+        "sbbq 24(%[b]), %[x3]\n\t"
+        "sbbq %[mask], %[mask]\n\t"
+        /* add p & mask; p = (-1, 2^64 - 2^32, -1, 2^64 - 2^32 - 1) */
+        "movq 8(%[p]), %[m0]\n\t"
+        "andq %[mask], %[m0]\n\t"
+        "movq 24(%[p]), %[m1]\n\t"
+        "andq %[mask], %[m1]\n\t"
+        "addq %[mask], %[x0]\n\t"
+        "adcq %[m0], %[x1]\n\t"
+        "adcq %[mask], %[x2]\n\t"
+        "adcq %[m1], %[x3]\n\t"
+        "movq %[x0], 0(%[r])\n\t"
+        "movq %[x1], 8(%[r])\n\t"
+        "movq %[x2], 16(%[r])\n\t"
+        "movq %[x3], 24(%[r])\n\t"
+        : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [m0] "=&r"(m0),
+          [m1] "=&r"(m1), [mask] "=&r"(mask)
+        : [a] "r"(a), [b] "r"(b), [p] "r"(P), [r] "r"(r)
+        : "cc", "memory");
+}
+
+#define FE_REDUCE fe_mont_reduce_adx
+#define FE_ADD fe_add_adx
+#define FE_SUB fe_sub_adx
 #define FE_MUL_WIDE fe_mul_wide_adx
 #define FN(name) name##_adx
 #include "sm2_field_impl.h"
 #undef FN
 #undef FE_MUL_WIDE
+#undef FE_REDUCE
+#undef FE_ADD
+#undef FE_SUB
+#undef TK_IMPL_AVX2
 #pragma GCC pop_options
 #endif
 
@@ -471,7 +676,8 @@ static void fe_to_bytes_mont(uint8_t b[32], const fe a) {
 static int cpu_has_bmi2_adx(void) {
 #if defined(TK_HAVE_ADX_BACKEND)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx") &&
+           __builtin_cpu_supports("avx2");
 #else
     return 0;
 #endif

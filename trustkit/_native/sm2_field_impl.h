@@ -12,7 +12,7 @@
 static inline void FN(fe_mul)(fe r, const fe a, const fe b) {
     uint64_t t[8];
     FE_MUL_WIDE(t, a, b);
-    fe_mont_reduce(r, t);
+    FE_REDUCE(r, t);
 }
 
 static inline void FN(fe_sqr)(fe r, const fe a) { FN(fe_mul)(r, a, a); }
@@ -72,9 +72,9 @@ static void FN(fe_pow_vartime)(fe r, const fe a, const uint64_t e[4]) {
 static void FN(curve_rhs)(fe rhs, const fe x) {
     fe t;
     FN(fe_sqr)(t, x);
-    fe_add(t, t, FE_A);
+    FE_ADD(t, t, FE_A);
     FN(fe_mul)(t, t, x);
-    fe_add(rhs, t, FE_B);
+    FE_ADD(rhs, t, FE_B);
 }
 
 static int FN(on_curve)(const aff *a) {
@@ -111,27 +111,27 @@ static inline void FN(jac_dbl)(jac *r, const jac *p) {
     FN(fe_sqr)(delta, p->Z);
     FN(fe_sqr)(gamma, p->Y);
     FN(fe_mul)(beta, p->X, gamma);
-    fe_sub(t1, p->X, delta);
-    fe_add(t2, p->X, delta);
+    FE_SUB(t1, p->X, delta);
+    FE_ADD(t2, p->X, delta);
     FN(fe_mul)(alpha, t1, t2);
-    fe_add(t1, alpha, alpha);
-    fe_add(alpha, alpha, t1); /* alpha = 3 (X - delta)(X + delta) */
-    fe_add(t1, p->Y, p->Z);
+    FE_ADD(t1, alpha, alpha);
+    FE_ADD(alpha, alpha, t1); /* alpha = 3 (X - delta)(X + delta) */
+    FE_ADD(t1, p->Y, p->Z);
     FN(fe_sqr)(t1, t1);
-    fe_sub(t1, t1, gamma);
-    fe_sub(r->Z, t1, delta); /* Z3 = (Y + Z)^2 - gamma - delta */
-    fe_add(beta, beta, beta);
-    fe_add(beta, beta, beta); /* 4 beta */
+    FE_SUB(t1, t1, gamma);
+    FE_SUB(r->Z, t1, delta); /* Z3 = (Y + Z)^2 - gamma - delta */
+    FE_ADD(beta, beta, beta);
+    FE_ADD(beta, beta, beta); /* 4 beta */
     FN(fe_sqr)(t1, alpha);
-    fe_add(t2, beta, beta);
-    fe_sub(r->X, t1, t2); /* X3 = alpha^2 - 8 beta */
-    fe_sub(t1, beta, r->X);
+    FE_ADD(t2, beta, beta);
+    FE_SUB(r->X, t1, t2); /* X3 = alpha^2 - 8 beta */
+    FE_SUB(t1, beta, r->X);
     FN(fe_mul)(t1, alpha, t1);
     FN(fe_sqr)(gamma, gamma);
-    fe_add(gamma, gamma, gamma);
-    fe_add(gamma, gamma, gamma);
-    fe_add(gamma, gamma, gamma); /* 8 gamma^2 */
-    fe_sub(r->Y, t1, gamma);
+    FE_ADD(gamma, gamma, gamma);
+    FE_ADD(gamma, gamma, gamma);
+    FE_ADD(gamma, gamma, gamma); /* 8 gamma^2 */
+    FE_SUB(r->Y, t1, gamma);
 }
 
 /* r = p + q with q affine (8M + 3S).  Incomplete: wrong when p is infinity or
@@ -142,20 +142,20 @@ static inline void FN(jac_madd)(jac *r, const jac *p, const aff *q) {
     FN(fe_mul)(z1z1z1, z1z1, p->Z);
     FN(fe_mul)(u2, q->x, z1z1);
     FN(fe_mul)(s2, q->y, z1z1z1);
-    fe_sub(h, u2, p->X);
-    fe_sub(rr, s2, p->Y);
+    FE_SUB(h, u2, p->X);
+    FE_SUB(rr, s2, p->Y);
     FN(fe_sqr)(hh, h);
     FN(fe_mul)(hhh, hh, h);
     FN(fe_mul)(v, p->X, hh);
     FN(fe_mul)(r->Z, p->Z, h);
     FN(fe_mul)(t, p->Y, hhh);
     FN(fe_sqr)(r->X, rr);
-    fe_sub(r->X, r->X, hhh);
-    fe_sub(r->X, r->X, v);
-    fe_sub(r->X, r->X, v);
-    fe_sub(v, v, r->X);
+    FE_SUB(r->X, r->X, hhh);
+    FE_SUB(r->X, r->X, v);
+    FE_SUB(r->X, r->X, v);
+    FE_SUB(v, v, r->X);
     FN(fe_mul)(v, rr, v);
-    fe_sub(r->Y, v, t);
+    FE_SUB(r->Y, v, t);
 }
 
 /* r = p + q, both Jacobian (12M + 4S).  Incomplete, as jac_madd. */
@@ -169,8 +169,8 @@ static inline void FN(jac_add)(jac *r, const jac *p, const jac *q) {
     FN(fe_mul)(s1, s1, z2z2);
     FN(fe_mul)(s2, q->Y, p->Z);
     FN(fe_mul)(s2, s2, z1z1);
-    fe_sub(h, u2, u1);
-    fe_sub(rr, s2, s1);
+    FE_SUB(h, u2, u1);
+    FE_SUB(rr, s2, s1);
     FN(fe_sqr)(hh, h);
     FN(fe_mul)(hhh, hh, h);
     FN(fe_mul)(v, u1, hh);
@@ -178,12 +178,12 @@ static inline void FN(jac_add)(jac *r, const jac *p, const jac *q) {
     FN(fe_mul)(r->Z, t, h);
     FN(fe_mul)(t, s1, hhh);
     FN(fe_sqr)(r->X, rr);
-    fe_sub(r->X, r->X, hhh);
-    fe_sub(r->X, r->X, v);
-    fe_sub(r->X, r->X, v);
-    fe_sub(v, v, r->X);
+    FE_SUB(r->X, r->X, hhh);
+    FE_SUB(r->X, r->X, v);
+    FE_SUB(r->X, r->X, v);
+    FE_SUB(v, v, r->X);
     FN(fe_mul)(v, rr, v);
-    fe_sub(r->Y, v, t);
+    FE_SUB(r->Y, v, t);
 }
 
 /* Variable-time complete additions for public points: handle infinity,
@@ -295,6 +295,18 @@ static int FN(comb_build)(aff (*comb)[COMB_POINTS], const aff *p) {
 
 /* r = comb[idx - 1] for idx in 1..64, or zeros for idx = 0, reading every entry. */
 static inline void FN(comb_select_ct)(aff *r, const aff *row, uint64_t idx) {
+#ifdef TK_IMPL_AVX2
+    __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+    for (uint64_t j = 0; j < COMB_POINTS; j++) {
+        __m256i mask = _mm256_set1_epi64x((long long)tk_ct_eq_mask(j + 1, idx));
+        const __m256i *in = (const __m256i *)&row[j];
+        acc0 = _mm256_or_si256(acc0, _mm256_and_si256(_mm256_loadu_si256(in), mask));
+        acc1 = _mm256_or_si256(acc1, _mm256_and_si256(_mm256_loadu_si256(in + 1), mask));
+    }
+    _mm256_storeu_si256((__m256i *)r, acc0);
+    _mm256_storeu_si256((__m256i *)r + 1, acc1);
+    return;
+#endif
     uint64_t *out = (uint64_t *)r;
     memset(r, 0, sizeof *r);
     for (uint64_t j = 0; j < COMB_POINTS; j++) {
