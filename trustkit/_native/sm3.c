@@ -5,11 +5,11 @@
 
 #include "ct.h"
 
-#define ROTL(x, n) (((x) << ((n) & 31)) | ((x) >> ((32 - ((n) & 31)) & 31)))
+#define ROTL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 #define P0(x) ((x) ^ ROTL((x), 9) ^ ROTL((x), 17))
 #define P1(x) ((x) ^ ROTL((x), 15) ^ ROTL((x), 23))
 #define FF0(x, y, z) ((x) ^ (y) ^ (z))
-#define FF1(x, y, z) (((x) & (y)) | ((x) & (z)) | ((y) & (z)))
+#define FF1(x, y, z) (((x) & (y)) | (((x) | (y)) & (z)))
 #define GG0(x, y, z) ((x) ^ (y) ^ (z))
 #define GG1(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 
@@ -24,63 +24,157 @@ static inline void store_be32(uint8_t *p, uint32_t v) {
     p[3] = (uint8_t)v;
 }
 
-/* T_j rotated left by j mod 32, precomputed (5.3.3: T_j = 79CC4519 for
- * 0 <= j <= 15 and 7A879D8A for 16 <= j <= 63). */
-static const uint32_t K[64] = {
-    0x79cc4519, 0xf3988a32, 0xe7311465, 0xce6228cb, 0x9cc45197, 0x3988a32f, 0x7311465e, 0xe6228cbc,
-    0xcc451979, 0x988a32f3, 0x311465e7, 0x6228cbce, 0xc451979c, 0x88a32f39, 0x11465e73, 0x228cbce6,
-    0x9d8a7a87, 0x3b14f50f, 0x7629ea1e, 0xec53d43c, 0xd8a7a879, 0xb14f50f3, 0x629ea1e7, 0xc53d43ce,
-    0x8a7a879d, 0x14f50f3b, 0x29ea1e76, 0x53d43cec, 0xa7a879d8, 0x4f50f3b1, 0x9ea1e762, 0x3d43cec5,
-    0x7a879d8a, 0xf50f3b14, 0xea1e7629, 0xd43cec53, 0xa879d8a7, 0x50f3b14f, 0xa1e7629e, 0x43cec53d,
-    0x879d8a7a, 0x0f3b14f5, 0x1e7629ea, 0x3cec53d4, 0x79d8a7a8, 0xf3b14f50, 0xe7629ea1, 0xcec53d43,
-    0x9d8a7a87, 0x3b14f50f, 0x7629ea1e, 0xec53d43c, 0xd8a7a879, 0xb14f50f3, 0x629ea1e7, 0xc53d43ce,
-    0x8a7a879d, 0x14f50f3b, 0x29ea1e76, 0x53d43cec, 0xa7a879d8, 0x4f50f3b1, 0x9ea1e762, 0x3d43cec5,
-};
-
-/* One round of the compression function (5.3.3), written so that the eight
- * working variables rotate by renaming instead of by moves. */
-#define ROUND(A, B, C, D, E, F, G, H, j, FF, GG)            \
-    do {                                                     \
-        uint32_t a12 = ROTL(A, 12);                          \
-        uint32_t ss1 = ROTL(a12 + E + K[j], 7);              \
-        uint32_t ss2 = ss1 ^ a12;                            \
-        uint32_t tt1 = FF(A, B, C) + D + ss2 + (W[j] ^ W[(j) + 4]); \
-        uint32_t tt2 = GG(E, F, G) + H + ss1 + W[j];         \
-        B = ROTL(B, 9);                                      \
-        F = ROTL(F, 19);                                     \
-        D = tt1;                                             \
-        H = P0(tt2);                                         \
+/*
+ * One round of the compression function (GB/T 32905 5.3.3).  The eight
+ * working variables rotate by renaming instead of by moves; Tj <<< j is an
+ * immediate.  Wi is W_j and Wj is W'_j = W_j ^ W_(j+4).
+ */
+#define R(A, B, C, D, E, F, G, H, TJ, Wi, Wj, FF, GG)          \
+    do {                                                        \
+        uint32_t a12_ = ROTL(A, 12);                            \
+        uint32_t ss1_ = ROTL(a12_ + E + (TJ), 7);               \
+        uint32_t tt1_ = FF(A, B, C) + D + (ss1_ ^ a12_) + (Wj); \
+        uint32_t tt2_ = GG(E, F, G) + H + ss1_ + (Wi);          \
+        B = ROTL(B, 9);                                         \
+        F = ROTL(F, 19);                                        \
+        D = tt1_;                                               \
+        H = P0(tt2_);                                           \
     } while (0)
-
-#define ROUND8(j, FF, GG)                                    \
-    ROUND(a, b, c, d, e, f, g, h, (j) + 0, FF, GG);          \
-    ROUND(d, a, b, c, h, e, f, g, (j) + 1, FF, GG);          \
-    ROUND(c, d, a, b, g, h, e, f, (j) + 2, FF, GG);          \
-    ROUND(b, c, d, a, f, g, h, e, (j) + 3, FF, GG);          \
-    ROUND(a, b, c, d, e, f, g, h, (j) + 4, FF, GG);          \
-    ROUND(d, a, b, c, h, e, f, g, (j) + 5, FF, GG);          \
-    ROUND(c, d, a, b, g, h, e, f, (j) + 6, FF, GG);          \
-    ROUND(b, c, d, a, f, g, h, e, (j) + 7, FF, GG)
+#define R1(A, B, C, D, E, F, G, H, TJ, Wi, Wj) R(A, B, C, D, E, F, G, H, TJ, Wi, Wj, FF0, GG0)
+#define R2(A, B, C, D, E, F, G, H, TJ, Wi, Wj) R(A, B, C, D, E, F, G, H, TJ, Wi, Wj, FF1, GG1)
+/* Message expansion (5.3.2): W_(j+16) from W_j, W_(j+7), W_(j+13), W_(j+3), W_(j+10). */
+#define EXPAND(W0, W7, W13, W3, W10) (P1((W0) ^ (W7) ^ ROTL(W13, 15)) ^ ROTL(W3, 7) ^ (W10))
 
 void tk_sm3_compress(uint32_t state[8], const uint8_t *blocks, size_t nblocks) {
-    uint32_t W[68];
     while (nblocks--) {
-        /* Message expansion (5.3.2). */
-        for (int j = 0; j < 16; j++) W[j] = load_be32(blocks + 4 * j);
-        for (int j = 16; j < 68; j++) {
-            uint32_t x = W[j - 16] ^ W[j - 9] ^ ROTL(W[j - 3], 15);
-            W[j] = P1(x) ^ ROTL(W[j - 13], 7) ^ W[j - 6];
-        }
+        uint32_t w00 = load_be32(blocks + 0), w01 = load_be32(blocks + 4);
+        uint32_t w02 = load_be32(blocks + 8), w03 = load_be32(blocks + 12);
+        uint32_t w04 = load_be32(blocks + 16), w05 = load_be32(blocks + 20);
+        uint32_t w06 = load_be32(blocks + 24), w07 = load_be32(blocks + 28);
+        uint32_t w08 = load_be32(blocks + 32), w09 = load_be32(blocks + 36);
+        uint32_t w10 = load_be32(blocks + 40), w11 = load_be32(blocks + 44);
+        uint32_t w12 = load_be32(blocks + 48), w13 = load_be32(blocks + 52);
+        uint32_t w14 = load_be32(blocks + 56), w15 = load_be32(blocks + 60);
         uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
         uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-        ROUND8(0, FF0, GG0);
-        ROUND8(8, FF0, GG0);
-        ROUND8(16, FF1, GG1);
-        ROUND8(24, FF1, GG1);
-        ROUND8(32, FF1, GG1);
-        ROUND8(40, FF1, GG1);
-        ROUND8(48, FF1, GG1);
-        ROUND8(56, FF1, GG1);
+
+        R1(a, b, c, d, e, f, g, h, 0x79CC4519U, w00, w00 ^ w04);
+        w00 = EXPAND(w00, w07, w13, w03, w10);
+        R1(d, a, b, c, h, e, f, g, 0xF3988A32U, w01, w01 ^ w05);
+        w01 = EXPAND(w01, w08, w14, w04, w11);
+        R1(c, d, a, b, g, h, e, f, 0xE7311465U, w02, w02 ^ w06);
+        w02 = EXPAND(w02, w09, w15, w05, w12);
+        R1(b, c, d, a, f, g, h, e, 0xCE6228CBU, w03, w03 ^ w07);
+        w03 = EXPAND(w03, w10, w00, w06, w13);
+        R1(a, b, c, d, e, f, g, h, 0x9CC45197U, w04, w04 ^ w08);
+        w04 = EXPAND(w04, w11, w01, w07, w14);
+        R1(d, a, b, c, h, e, f, g, 0x3988A32FU, w05, w05 ^ w09);
+        w05 = EXPAND(w05, w12, w02, w08, w15);
+        R1(c, d, a, b, g, h, e, f, 0x7311465EU, w06, w06 ^ w10);
+        w06 = EXPAND(w06, w13, w03, w09, w00);
+        R1(b, c, d, a, f, g, h, e, 0xE6228CBCU, w07, w07 ^ w11);
+        w07 = EXPAND(w07, w14, w04, w10, w01);
+        R1(a, b, c, d, e, f, g, h, 0xCC451979U, w08, w08 ^ w12);
+        w08 = EXPAND(w08, w15, w05, w11, w02);
+        R1(d, a, b, c, h, e, f, g, 0x988A32F3U, w09, w09 ^ w13);
+        w09 = EXPAND(w09, w00, w06, w12, w03);
+        R1(c, d, a, b, g, h, e, f, 0x311465E7U, w10, w10 ^ w14);
+        w10 = EXPAND(w10, w01, w07, w13, w04);
+        R1(b, c, d, a, f, g, h, e, 0x6228CBCEU, w11, w11 ^ w15);
+        w11 = EXPAND(w11, w02, w08, w14, w05);
+        R1(a, b, c, d, e, f, g, h, 0xC451979CU, w12, w12 ^ w00);
+        w12 = EXPAND(w12, w03, w09, w15, w06);
+        R1(d, a, b, c, h, e, f, g, 0x88A32F39U, w13, w13 ^ w01);
+        w13 = EXPAND(w13, w04, w10, w00, w07);
+        R1(c, d, a, b, g, h, e, f, 0x11465E73U, w14, w14 ^ w02);
+        w14 = EXPAND(w14, w05, w11, w01, w08);
+        R1(b, c, d, a, f, g, h, e, 0x228CBCE6U, w15, w15 ^ w03);
+        w15 = EXPAND(w15, w06, w12, w02, w09);
+        R2(a, b, c, d, e, f, g, h, 0x9D8A7A87U, w00, w00 ^ w04);
+        w00 = EXPAND(w00, w07, w13, w03, w10);
+        R2(d, a, b, c, h, e, f, g, 0x3B14F50FU, w01, w01 ^ w05);
+        w01 = EXPAND(w01, w08, w14, w04, w11);
+        R2(c, d, a, b, g, h, e, f, 0x7629EA1EU, w02, w02 ^ w06);
+        w02 = EXPAND(w02, w09, w15, w05, w12);
+        R2(b, c, d, a, f, g, h, e, 0xEC53D43CU, w03, w03 ^ w07);
+        w03 = EXPAND(w03, w10, w00, w06, w13);
+        R2(a, b, c, d, e, f, g, h, 0xD8A7A879U, w04, w04 ^ w08);
+        w04 = EXPAND(w04, w11, w01, w07, w14);
+        R2(d, a, b, c, h, e, f, g, 0xB14F50F3U, w05, w05 ^ w09);
+        w05 = EXPAND(w05, w12, w02, w08, w15);
+        R2(c, d, a, b, g, h, e, f, 0x629EA1E7U, w06, w06 ^ w10);
+        w06 = EXPAND(w06, w13, w03, w09, w00);
+        R2(b, c, d, a, f, g, h, e, 0xC53D43CEU, w07, w07 ^ w11);
+        w07 = EXPAND(w07, w14, w04, w10, w01);
+        R2(a, b, c, d, e, f, g, h, 0x8A7A879DU, w08, w08 ^ w12);
+        w08 = EXPAND(w08, w15, w05, w11, w02);
+        R2(d, a, b, c, h, e, f, g, 0x14F50F3BU, w09, w09 ^ w13);
+        w09 = EXPAND(w09, w00, w06, w12, w03);
+        R2(c, d, a, b, g, h, e, f, 0x29EA1E76U, w10, w10 ^ w14);
+        w10 = EXPAND(w10, w01, w07, w13, w04);
+        R2(b, c, d, a, f, g, h, e, 0x53D43CECU, w11, w11 ^ w15);
+        w11 = EXPAND(w11, w02, w08, w14, w05);
+        R2(a, b, c, d, e, f, g, h, 0xA7A879D8U, w12, w12 ^ w00);
+        w12 = EXPAND(w12, w03, w09, w15, w06);
+        R2(d, a, b, c, h, e, f, g, 0x4F50F3B1U, w13, w13 ^ w01);
+        w13 = EXPAND(w13, w04, w10, w00, w07);
+        R2(c, d, a, b, g, h, e, f, 0x9EA1E762U, w14, w14 ^ w02);
+        w14 = EXPAND(w14, w05, w11, w01, w08);
+        R2(b, c, d, a, f, g, h, e, 0x3D43CEC5U, w15, w15 ^ w03);
+        w15 = EXPAND(w15, w06, w12, w02, w09);
+        R2(a, b, c, d, e, f, g, h, 0x7A879D8AU, w00, w00 ^ w04);
+        w00 = EXPAND(w00, w07, w13, w03, w10);
+        R2(d, a, b, c, h, e, f, g, 0xF50F3B14U, w01, w01 ^ w05);
+        w01 = EXPAND(w01, w08, w14, w04, w11);
+        R2(c, d, a, b, g, h, e, f, 0xEA1E7629U, w02, w02 ^ w06);
+        w02 = EXPAND(w02, w09, w15, w05, w12);
+        R2(b, c, d, a, f, g, h, e, 0xD43CEC53U, w03, w03 ^ w07);
+        w03 = EXPAND(w03, w10, w00, w06, w13);
+        R2(a, b, c, d, e, f, g, h, 0xA879D8A7U, w04, w04 ^ w08);
+        w04 = EXPAND(w04, w11, w01, w07, w14);
+        R2(d, a, b, c, h, e, f, g, 0x50F3B14FU, w05, w05 ^ w09);
+        w05 = EXPAND(w05, w12, w02, w08, w15);
+        R2(c, d, a, b, g, h, e, f, 0xA1E7629EU, w06, w06 ^ w10);
+        w06 = EXPAND(w06, w13, w03, w09, w00);
+        R2(b, c, d, a, f, g, h, e, 0x43CEC53DU, w07, w07 ^ w11);
+        w07 = EXPAND(w07, w14, w04, w10, w01);
+        R2(a, b, c, d, e, f, g, h, 0x879D8A7AU, w08, w08 ^ w12);
+        w08 = EXPAND(w08, w15, w05, w11, w02);
+        R2(d, a, b, c, h, e, f, g, 0x0F3B14F5U, w09, w09 ^ w13);
+        w09 = EXPAND(w09, w00, w06, w12, w03);
+        R2(c, d, a, b, g, h, e, f, 0x1E7629EAU, w10, w10 ^ w14);
+        w10 = EXPAND(w10, w01, w07, w13, w04);
+        R2(b, c, d, a, f, g, h, e, 0x3CEC53D4U, w11, w11 ^ w15);
+        w11 = EXPAND(w11, w02, w08, w14, w05);
+        R2(a, b, c, d, e, f, g, h, 0x79D8A7A8U, w12, w12 ^ w00);
+        w12 = EXPAND(w12, w03, w09, w15, w06);
+        R2(d, a, b, c, h, e, f, g, 0xF3B14F50U, w13, w13 ^ w01);
+        w13 = EXPAND(w13, w04, w10, w00, w07);
+        R2(c, d, a, b, g, h, e, f, 0xE7629EA1U, w14, w14 ^ w02);
+        w14 = EXPAND(w14, w05, w11, w01, w08);
+        R2(b, c, d, a, f, g, h, e, 0xCEC53D43U, w15, w15 ^ w03);
+        w15 = EXPAND(w15, w06, w12, w02, w09);
+        R2(a, b, c, d, e, f, g, h, 0x9D8A7A87U, w00, w00 ^ w04);
+        w00 = EXPAND(w00, w07, w13, w03, w10);
+        R2(d, a, b, c, h, e, f, g, 0x3B14F50FU, w01, w01 ^ w05);
+        w01 = EXPAND(w01, w08, w14, w04, w11);
+        R2(c, d, a, b, g, h, e, f, 0x7629EA1EU, w02, w02 ^ w06);
+        w02 = EXPAND(w02, w09, w15, w05, w12);
+        R2(b, c, d, a, f, g, h, e, 0xEC53D43CU, w03, w03 ^ w07);
+        w03 = EXPAND(w03, w10, w00, w06, w13);
+        R2(a, b, c, d, e, f, g, h, 0xD8A7A879U, w04, w04 ^ w08);
+        R2(d, a, b, c, h, e, f, g, 0xB14F50F3U, w05, w05 ^ w09);
+        R2(c, d, a, b, g, h, e, f, 0x629EA1E7U, w06, w06 ^ w10);
+        R2(b, c, d, a, f, g, h, e, 0xC53D43CEU, w07, w07 ^ w11);
+        R2(a, b, c, d, e, f, g, h, 0x8A7A879DU, w08, w08 ^ w12);
+        R2(d, a, b, c, h, e, f, g, 0x14F50F3BU, w09, w09 ^ w13);
+        R2(c, d, a, b, g, h, e, f, 0x29EA1E76U, w10, w10 ^ w14);
+        R2(b, c, d, a, f, g, h, e, 0x53D43CECU, w11, w11 ^ w15);
+        R2(a, b, c, d, e, f, g, h, 0xA7A879D8U, w12, w12 ^ w00);
+        R2(d, a, b, c, h, e, f, g, 0x4F50F3B1U, w13, w13 ^ w01);
+        R2(c, d, a, b, g, h, e, f, 0x9EA1E762U, w14, w14 ^ w02);
+        R2(b, c, d, a, f, g, h, e, 0x3D43CEC5U, w15, w15 ^ w03);
+
         state[0] ^= a; state[1] ^= b; state[2] ^= c; state[3] ^= d;
         state[4] ^= e; state[5] ^= f; state[6] ^= g; state[7] ^= h;
         blocks += 64;
