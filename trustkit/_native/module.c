@@ -10,6 +10,7 @@
 #include <Python.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
 #include <sys/random.h>
@@ -726,7 +727,11 @@ static struct PyModuleDef moduledef = {
 };
 
 PyMODINIT_FUNC PyInit__tkcore(void) {
-    if (tk_sm2_init() != TK_OK) return PyErr_NoMemory();
+    /* TRUSTKIT_NATIVE_BACKEND=portable forces the portable field code, so tests can
+     * check both backends on a machine that has MULX/ADX. */
+    const char *want = getenv("TRUSTKIT_NATIVE_BACKEND");
+    int rc = (want && strcmp(want, "portable") == 0) ? tk_sm2_init_portable() : tk_sm2_init();
+    if (rc != TK_OK) return PyErr_NoMemory();
     if (PyType_Ready(&SM3Type) < 0) return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;

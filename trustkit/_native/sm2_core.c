@@ -683,11 +683,13 @@ static int cpu_has_bmi2_adx(void) {
 #endif
 }
 
-int tk_sm2_init(void) {
+static int init_with(int allow_adx) {
     if (INITIALISED) return TK_OK;
     BK = &BACKEND_PORTABLE;
 #ifdef TK_HAVE_ADX_BACKEND
-    if (cpu_has_bmi2_adx()) BK = &BACKEND_ADX;
+    if (allow_adx && cpu_has_bmi2_adx()) BK = &BACKEND_ADX;
+#else
+    (void)allow_adx;
 #endif
     /* R mod p = 2^256 - p; R^2 mod p by 256 modular doublings. */
     static const fe zero = {0, 0, 0, 0};
@@ -715,6 +717,9 @@ int tk_sm2_init(void) {
     INITIALISED = 1;
     return TK_OK;
 }
+
+int tk_sm2_init(void) { return init_with(1); }
+int tk_sm2_init_portable(void) { return init_with(0); }
 
 const char *tk_sm2_backend_name(void) { return BK->name; }
 

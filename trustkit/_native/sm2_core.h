@@ -36,6 +36,8 @@
  * thread safe; call it once before any other function (module init does).
  * Returns -1 only if the table could not be allocated. */
 int tk_sm2_init(void);
+/* The same, but never selects the MULX/ADX backend (for testing the portable path). */
+int tk_sm2_init_portable(void);
 /* "adx" when the MULX/ADCX/ADOX field kernel is in use, else "portable". */
 const char *tk_sm2_backend_name(void);
 
