@@ -24,7 +24,12 @@ from typing import Final, Literal
 from trustkit._util import Buffer, as_bytes
 from trustkit.asn1.gmt0009 import SM2Cipher
 from trustkit.errors import DecodeError, DecryptionError, InvalidKeyError, InvalidSignature
-from trustkit.primitives import keys as _keys
+from trustkit.primitives.keys import (
+    decode_private_key,
+    decode_public_key,
+    encode_private_key,
+    encode_public_key,
+)
 from trustkit.primitives._backend import core
 
 __all__ = [
@@ -299,7 +304,7 @@ class PublicKey:
     def public_bytes(self, encoding: Literal["PEM", "DER", "raw", "compressed"] = "PEM") -> bytes:
         """Serialise: PEM/DER SubjectPublicKeyInfo (as ``openssl pkey -pubout``), 65-byte raw
         ``04||X||Y`` or the 33-byte compressed form."""
-        return _keys.encode_public_key(self._point, encoding)
+        return encode_public_key(self._point, encoding)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PublicKey) and self._point == other._point
@@ -388,7 +393,7 @@ class PrivateKey:
         :param cipher: ``"aes-256-cbc"`` (PBKDF2-HMAC-SHA256, OpenSSL reads it) or ``"sm4-cbc"``
             (PBKDF2-HMAC-SM3, GmSSL 3 style).
         """
-        return _keys.encode_private_key(
+        return encode_private_key(
             self._d, self._public._point, encoding, password=password, cipher=cipher
         )
 
@@ -411,7 +416,7 @@ def load_private_key(data: Buffer, password: bytes | str | None = None) -> Priva
     :raises DecryptionError: wrong password.
     :raises InvalidKeyError: the scalar is out of range, or the embedded public key does not match.
     """
-    d, embedded = _keys.decode_private_key(as_bytes(data, "data"), password)
+    d, embedded = decode_private_key(as_bytes(data, "data"), password)
     key = PrivateKey(d)
     if embedded is not None:
         point = embedded if len(embedded) == 65 else _decompress(embedded)
@@ -433,7 +438,7 @@ def load_public_key(data: Buffer) -> PublicKey:
     :raises DecodeError: unreadable input.
     :raises InvalidKeyError: the point is not on the curve (or a coordinate is not below p).
     """
-    point = _keys.decode_public_key(as_bytes(data, "data"))
+    point = decode_public_key(as_bytes(data, "data"))
     if len(point) == 33:
         point = _decompress(point)
     return PublicKey(point)
@@ -462,14 +467,14 @@ def _encrypt_with_k(
     c2 = _xor(message, t)
     c3 = core.sm3_hash(shared[1:33] + message + shared[33:])
     if encoding == "der":
-        return SM2Cipher(
+        return bytes(SM2Cipher(
             {
                 "x": int.from_bytes(c1[1:33], "big"),
                 "y": int.from_bytes(c1[33:], "big"),
                 "hash": c3,
                 "ciphertext": c2,
             }
-        ).dump()
+        ).dump())
     return c1 + (c3 + c2 if order == "C1C3C2" else c2 + c3)
 
 
@@ -574,7 +579,7 @@ def _sign_digest_with_nonce(key: PrivateKey, e: bytes, k: bytes) -> bytes:
 
     :raises ValueError: the standard rejects this k (k not in [1, n-1], r = 0, r + k = n, s = 0).
     """
-    raw = core.sign_digest_with_nonce(key._d, key._dprime, _check_digest(e), as_bytes(k, "k"))
+    raw: bytes | None = core.sign_digest_with_nonce(key._d, key._dprime, _check_digest(e), as_bytes(k, "k"))
     if raw is None:
         raise ValueError("GB/T 32918.2 6.1 rejects this nonce (k out of range, r = 0, r + k = n or s = 0)")
     return raw
