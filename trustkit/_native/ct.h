@@ -38,10 +38,16 @@ static inline uint64_t tk_ct_eq_mask(uint64_t a, uint64_t b) { return tk_ct_is_z
 /* 1 -> all ones, 0 -> zero. */
 static inline uint64_t tk_ct_bit_to_mask(uint64_t bit) { return 0 - tk_ct_barrier(bit & 1); }
 
-/* Wipe memory in a way the compiler may not elide. */
+/* Wipe memory in a way the compiler may not elide: the empty asm statement
+ * claims to read the buffer, so the memset is not a dead store. */
 static inline void tk_memzero(void *p, size_t n) {
+    memset(p, 0, n);
+#if defined(__GNUC__)
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
     volatile uint8_t *v = (volatile uint8_t *)p;
     while (n--) *v++ = 0;
+#endif
 }
 
 #endif

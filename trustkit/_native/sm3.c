@@ -232,7 +232,6 @@ void tk_sm3_final(tk_sm3_ctx *ctx, uint8_t digest[32]) {
     store_be32(ctx->block + 60, (uint32_t)bits);
     tk_sm3_compress(ctx->state, ctx->block, 1);
     for (int i = 0; i < 8; i++) store_be32(digest + 4 * i, ctx->state[i]);
-    tk_memzero(ctx, sizeof *ctx);
 }
 
 void tk_sm3_hash(uint8_t digest[32], const uint8_t *data, size_t len) {
@@ -265,12 +264,15 @@ void tk_hmac_sm3_update(tk_hmac_sm3_ctx *ctx, const uint8_t *data, size_t len) {
     tk_sm3_update(&ctx->inner, data, len);
 }
 
+/* The HMAC states are derived from the key, so they are wiped here (plain SM3
+ * contexts hold only what the caller hashed and are not). */
 void tk_hmac_sm3_final(tk_hmac_sm3_ctx *ctx, uint8_t mac[32]) {
     uint8_t inner[32];
     tk_sm3_final(&ctx->inner, inner);
     tk_sm3_update(&ctx->outer, inner, 32);
     tk_sm3_final(&ctx->outer, mac);
     tk_memzero(inner, sizeof inner);
+    tk_memzero(ctx, sizeof *ctx);
 }
 
 void tk_hmac_sm3(uint8_t mac[32], const uint8_t *key, size_t key_len, const uint8_t *data, size_t len) {
