@@ -1,0 +1,1 @@
+"""The ``trustkit`` command (installed as the package ``trustkit_cli``)."""
