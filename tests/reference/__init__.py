@@ -1,0 +1,1 @@
+"""Slow, spec-literal reference implementations used only as test oracles."""
