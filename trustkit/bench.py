@@ -111,7 +111,7 @@ def _machine() -> dict[str, str]:
 
 def _row(name: str, value: float, unit: str, peer: str | None = None, peer_value: float | None = None,
          target_ratio: float | None = None, target_text: str | None = None) -> BenchRow:
-    ratio = None if peer_value in (None, 0) else value / peer_value  # type: ignore[operator]
+    ratio = value / peer_value if peer_value else None
     met = None if target_ratio is None or ratio is None else ratio >= target_ratio
     return BenchRow(name, value, unit, peer, peer_value, ratio, target_text, met)
 
@@ -233,7 +233,7 @@ def plot_report(report: BenchReport, path: str | os.PathLike[str]) -> None:
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.8))
     names = [f"{r.name}\nvs {r.peer}" for r in rows]
     colours = ["#2e7d32" if r.met in (True, None) else "#c62828" for r in rows]
-    ax.barh(names, [r.ratio for r in rows], color=colours)
+    ax.barh(names, [r.ratio or 0.0 for r in rows], color=colours)
     ax.axvline(1.0, color="black", linewidth=0.8)
     for index, row in enumerate(rows):
         ax.text(row.ratio or 0, index, f" {row.ratio:.2f}x", va="center", fontsize=8)

@@ -138,7 +138,7 @@ def diagnose_signature(
     for uid in extra_uids:
         if uid not in uids:
             uids.append(bytes(uid))
-    hashings: list[tuple[str, bytes | None, bytes | None]] = []  # (hashing, uid, digest)
+    hashings: list[tuple[str, bytes | None, bytes]] = []  # (hashing, uid, digest)
     for uid in uids:
         if len(uid) <= sm2.MAX_UID_BYTES:
             e = sm3.hash(public_key.compute_z(uid) + data)
@@ -151,12 +151,11 @@ def diagnose_signature(
     tried = 0
     for text, blob in _text_forms(signature):
         for encoding, raw in _raw_forms(blob):
-            for hashing, uid, e in hashings:
+            for hashing, signer_id, e in hashings:
                 tried += 1
-                assert e is not None
                 try:
                     public_key.verify_digest(raw, e, encoding="raw")
                 except InvalidSignature:
                     continue
-                matches.append(Variant(hashing, uid, encoding, text))
+                matches.append(Variant(hashing, signer_id, encoding, text))
     return DoctorReport(tuple(matches), tried)

@@ -320,7 +320,7 @@ def decode_private_key(data: bytes, password: bytes | str | None = None) -> tupl
     raw = _check_input(data)
     pw = _password_bytes(password)
     if b"-----BEGIN" in raw:
-        blocks = [b for b in _pem_blocks(raw) if b[0] != b"EC PARAMETERS"]
+        blocks = [b for b in _pem_blocks(raw) if not b[0].endswith(b"PARAMETERS")]
         keys = [b for b in blocks if b[0] in _PRIVATE_LABELS]
         if not keys:
             labels = ", ".join(sorted({b[0].decode() for b in blocks})) or "none"
@@ -337,13 +337,13 @@ def decode_private_key(data: bytes, password: bytes | str | None = None) -> tupl
         if label == b"PRIVATE KEY":
             return _pkcs8(der)
         return _ec_private_key(der)
-    if raw[0] == 0x30:
+    hex_raw = _hex_bytes(raw) if len(raw) > 32 else None
+    if hex_raw is not None and len(hex_raw) == 32:
+        return _scalar(hex_raw), None
+    if raw[0] == 0x30 and len(raw) != 32:
         return _private_from_der(raw, pw)
     if len(raw) == 32:
         return _scalar(raw), None
-    hex_raw = _hex_bytes(raw)
-    if hex_raw is not None and len(hex_raw) == 32:
-        return _scalar(hex_raw), None
     raise DecodeError("not a private key: expected PEM, DER, 32 raw bytes or 64 hex characters")
 
 
@@ -499,11 +499,11 @@ def decode_public_key(data: bytes) -> bytes:
         if labels & _PRIVATE_LABELS:
             raise DecodeError("this is a private key; load it with load_private_key()")
         raise DecodeError("no PUBLIC KEY PEM block found")
+    hex_raw = _hex_bytes(raw) if len(raw) > 65 else None
+    if hex_raw is not None and len(hex_raw) in (33, 64, 65):
+        return _point(hex_raw)
     if raw[0] == 0x30 and len(raw) not in (64, 65, 33):
         return _spki_point(raw)
     if len(raw) in (33, 64, 65):
         return _point(raw)
-    hex_raw = _hex_bytes(raw)
-    if hex_raw is not None and len(hex_raw) in (33, 64, 65):
-        return _point(hex_raw)
     raise DecodeError("not a public key: expected PEM, DER SubjectPublicKeyInfo, or a 65/64/33-byte point")
