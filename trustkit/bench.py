@@ -46,7 +46,7 @@ class BenchReport:
 
     def table(self) -> str:
         """An aligned text table."""
-        header = f"{'measurement':<34} {'trustkit':>14} {'peer':<24} {'peer value':>14} {'ratio':>7}  target"
+        header = f"{'measurement':<40} {'trustkit':>14} {'peer':<26} {'peer value':>14} {'ratio':>8}  target"
         lines = [
             "machine: " + ", ".join(f"{k}={v}" for k, v in self.machine.items()),
             header,
@@ -57,8 +57,8 @@ class BenchReport:
             ratio = "-" if row.ratio is None else f"{row.ratio:.2f}x"
             verdict = "" if row.met is None else (" ok" if row.met else " MISSED")
             lines.append(
-                f"{row.name:<34} {_fmt(row.value, row.unit):>14} {row.peer or '-':<24} {peer_value:>14} "
-                f"{ratio:>7}  {row.target or ''}{verdict}"
+                f"{row.name:<40} {_fmt(row.value, row.unit):>14} {row.peer or '-':<26} {peer_value:>14} "
+                f"{ratio:>8}  {row.target or ''}{verdict}"
             )
         return "\n".join(lines)
 
@@ -88,6 +88,17 @@ def _rate(func: Callable[[], object], min_seconds: float, *, batch: int = 1) -> 
             if elapsed >= min_seconds:
                 break
         best = max(best, count / elapsed)
+    return best
+
+
+def _per_call_us(func: Callable[[bytes], object], arg: bytes, calls: int = 200_000) -> float:
+    """Best-of-three microseconds per direct call (no lambda in between, for sub-microsecond calls)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(calls):
+            func(arg)
+        best = min(best, (time.perf_counter() - start) / calls * 1e6)
     return best
 
 
@@ -212,8 +223,8 @@ def run_primitive_benchmarks(
         digest.update(data)
         return digest.finalize()
 
-    tk_small = 1e6 / _rate(lambda: sm3.hash(small), seconds)
-    py_small = 1e6 / _rate(lambda: pyca_sm3(small), seconds)
+    tk_small = _per_call_us(sm3.hash, small)
+    py_small = _per_call_us(pyca_sm3, small)
     rows.append(BenchRow("SM3 64 B", tk_small, "us", "pyca SM3 64 B", py_small, py_small / tk_small,
                          "<= 0.5 us per call", tk_small <= 0.5))
     tk_big = _rate(lambda: sm3.hash(big), seconds)
@@ -233,7 +244,7 @@ def plot_report(report: BenchReport, path: str | os.PathLike[str]) -> None:
         raise ConfigurationError("plotting needs matplotlib: pip install 'trustkit[plot]'") from None
     rows = [r for r in report.rows if r.ratio is not None]
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.8))
-    names = [f"{r.name}\nvs {r.peer}" for r in rows]
+    names = [f"{r.name.split(' vs ')[0]}\nvs {r.peer}" for r in rows]
     colours = ["#2e7d32" if r.met in (True, None) else "#c62828" for r in rows]
     ax.barh(names, [r.ratio or 0.0 for r in rows], color=colours)
     ax.axvline(1.0, color="black", linewidth=0.8)

@@ -27,8 +27,9 @@
  *             host that has bmi2, adx and avx2.
  *
  * Built with -DTK_CT_CANARY the harness adds deliberate leaks (a branch on d,
- * a table index from k, a branch on an HMAC output derived from d), so the test
- * can prove the check fails when it should.
+ * a table index from k, branches on an HMAC of d and on k*G), so the test can
+ * prove the check fails when it should, and that secrets stay marked through
+ * the core's outputs.
  *
  * sm2_core.c is included (not linked) so that the "adx" mode can override the
  * CPU feature check; sm3.c is compiled alongside.
@@ -76,8 +77,12 @@ __attribute__((noinline, noclone)) static void canary_index_by_k(const uint8_t *
     static const uint8_t table[256] = {1, 2, 3};
     canary_sink += table[k[7]];
 }
-__attribute__((noinline, noclone)) static void canary_branch_on_derived(const uint8_t *mac) {
+/* Derived values stay secret: an HMAC of d, and k*G before it is declassified. */
+__attribute__((noinline, noclone)) static void canary_branch_on_hmac(const uint8_t *mac) {
     if (mac[0] & 1) canary_sink++;
+}
+__attribute__((noinline, noclone)) static void canary_branch_on_kG(const uint8_t *point) {
+    if (point[1] & 1) canary_sink++;
 }
 #endif
 
@@ -180,7 +185,8 @@ int main(int argc, char **argv) {
 #ifdef TK_CT_CANARY
     canary_branch_on_d(d);
     canary_index_by_k(k);
-    canary_branch_on_derived(mac);
+    canary_branch_on_hmac(mac);
+    canary_branch_on_kG(out);
 #endif
 
     /* Declassify only now, to check and print. */

@@ -84,6 +84,43 @@ static int os_random(uint8_t *buf, size_t len) {
     return 0;
 }
 
+/* DER SM2Signature (GB/T 35276 7.3) from r||s: minimal INTEGERs, at most 72 bytes.
+ * Encoding only; signatures are parsed in Python. */
+static Py_ssize_t der_integer(uint8_t *out, const uint8_t v[32]) {
+    int skip = 0;
+    while (skip < 31 && v[skip] == 0) skip++;
+    int pad = v[skip] >> 7;
+    int len = 32 - skip + pad;
+    out[0] = 0x02;
+    out[1] = (uint8_t)len;
+    out[2] = 0;
+    memcpy(out + 2 + pad, v + skip, (size_t)(32 - skip));
+    return 2 + len;
+}
+
+static Py_ssize_t der_signature(uint8_t out[72], const uint8_t sig[64]) {
+    Py_ssize_t n = der_integer(out + 2, sig);
+    n += der_integer(out + 2 + n, sig + 32);
+    out[0] = 0x30;
+    out[1] = (uint8_t)n;
+    return n + 2;
+}
+
+static PyObject *signature_object(const uint8_t sig[64], int der) {
+    if (!der) return PyBytes_FromStringAndSize((const char *)sig, 64);
+    uint8_t buf[72];
+    Py_ssize_t n = der_signature(buf, sig);
+    return PyBytes_FromStringAndSize((const char *)buf, n);
+}
+
+static PyObject *py_signature_to_der(PyObject *self, PyObject *arg) {
+    Py_buffer sig;
+    if (get_fixed(arg, &sig, 64, "raw signature")) return NULL;
+    PyObject *out = signature_object(sig.buf, 1);
+    PyBuffer_Release(&sig);
+    return out;
+}
+
 /* ---- SM3 ------------------------------------------------------------------------ */
 
 static PyObject *py_sm3_hash(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -298,8 +335,8 @@ static PyObject *py_compute_e(PyObject *self, PyObject *const *args, Py_ssize_t 
     return PyBytes_FromStringAndSize((const char *)e, 32);
 }
 
-/* sign(d, dprime, z, message) and sign_digest(d, dprime, e) share this. */
-static PyObject *sign_common(PyObject *const *args, int with_message) {
+/* sign(d, dprime, z, message, der) and sign_digest(d, dprime, e, der) share this. */
+static PyObject *sign_common(PyObject *const *args, int with_message, int der) {
     Py_buffer d, dp, ze, msg = {0};
     uint8_t sig[64], entropy[32], e[32];
     int rc = TK_ERR;
@@ -330,17 +367,21 @@ out_d:
     PyBuffer_Release(&d);
     tk_memzero(entropy, sizeof entropy);
     if (rc != TK_OK) return NULL;
-    return PyBytes_FromStringAndSize((const char *)sig, 64);
+    return signature_object(sig, der);
 }
 
 static PyObject *py_sign(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_nargs(nargs, 4, "sign")) return NULL;
-    return sign_common(args, 1);
+    if (check_nargs(nargs, 5, "sign")) return NULL;
+    int der = PyObject_IsTrue(args[4]);
+    if (der < 0) return NULL;
+    return sign_common(args, 1, der);
 }
 
 static PyObject *py_sign_digest(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (check_nargs(nargs, 3, "sign_digest")) return NULL;
-    return sign_common(args, 0);
+    if (check_nargs(nargs, 4, "sign_digest")) return NULL;
+    int der = PyObject_IsTrue(args[3]);
+    if (der < 0) return NULL;
+    return sign_common(args, 0, der);
 }
 
 /* Test hook: returns the signature, or None when the standard rejects k. */
@@ -552,7 +593,7 @@ static void run_batch(batch_job *proto, Py_ssize_t count, int threads) {
     }
 }
 
-/* sign_many(d, dprime, z, messages: sequence, threads) -> list[bytes] */
+/* sign_many(d, dprime, z, messages: sequence, threads, der) -> list[bytes] */
 static PyObject *py_sign_many(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_buffer d, dp, z;
     PyObject *seq = NULL, *result = NULL;
@@ -560,9 +601,11 @@ static PyObject *py_sign_many(PyObject *self, PyObject *const *args, Py_ssize_t 
     uint8_t *out = NULL, *entropy = NULL;
     int *status = NULL;
     Py_ssize_t count = 0, got = 0;
-    if (check_nargs(nargs, 5, "sign_many")) return NULL;
+    if (check_nargs(nargs, 6, "sign_many")) return NULL;
     int threads = (int)PyLong_AsLong(args[4]);
     if (threads == -1 && PyErr_Occurred()) return NULL;
+    int der = PyObject_IsTrue(args[5]);
+    if (der < 0) return NULL;
     if (get_fixed(args[0], &d, 32, "private scalar")) return NULL;
     if (get_fixed(args[1], &dp, 32, "prepared scalar")) goto out_d;
     if (get_fixed(args[2], &z, 32, "Z")) goto out_dp;
@@ -595,7 +638,7 @@ static PyObject *py_sign_many(PyObject *self, PyObject *const *args, Py_ssize_t 
             PyErr_SetString(PyExc_RuntimeError, "SM2 signing failed to find a valid nonce");
             goto out_all;
         }
-        PyObject *sig = PyBytes_FromStringAndSize((const char *)out + 64 * i, 64);
+        PyObject *sig = signature_object(out + 64 * i, der);
         if (!sig) {
             Py_CLEAR(result);
             goto out_all;
@@ -700,9 +743,11 @@ static PyMethodDef methods[] = {
     {"sign_prepare", py_sign_prepare, METH_O, "sign_prepare(d32) -> (1+d)^-1 mod n"},
     {"compute_z", (PyCFunction)(void (*)(void))py_compute_z, METH_FASTCALL, "compute_z(uid, pub65) -> Z"},
     {"compute_e", (PyCFunction)(void (*)(void))py_compute_e, METH_FASTCALL, "compute_e(z32, data) -> e"},
-    {"sign", (PyCFunction)(void (*)(void))py_sign, METH_FASTCALL, "sign(d, dprime, z, data) -> r||s"},
+    {"sign", (PyCFunction)(void (*)(void))py_sign, METH_FASTCALL,
+     "sign(d, dprime, z, data, der) -> DER signature if der else r||s"},
     {"sign_digest", (PyCFunction)(void (*)(void))py_sign_digest, METH_FASTCALL,
-     "sign_digest(d, dprime, e) -> r||s"},
+     "sign_digest(d, dprime, e, der) -> DER signature if der else r||s"},
+    {"signature_to_der", py_signature_to_der, METH_O, "signature_to_der(r||s) -> DER SM2Signature"},
     {"sign_digest_with_nonce", (PyCFunction)(void (*)(void))py_sign_digest_with_nonce, METH_FASTCALL,
      "Test hook: sign_digest_with_nonce(d, dprime, e, k) -> r||s, or None if k is rejected."},
     {"verify", (PyCFunction)(void (*)(void))py_verify, METH_FASTCALL,
@@ -716,7 +761,7 @@ static PyMethodDef methods[] = {
      "point_mul(k32, point65) -> k*point (constant time in k)"},
     {"base_mul", py_base_mul, METH_O, "base_mul(k32) -> k*G (constant time in k)"},
     {"sign_many", (PyCFunction)(void (*)(void))py_sign_many, METH_FASTCALL,
-     "sign_many(d, dprime, z, messages, threads) -> list of r||s"},
+     "sign_many(d, dprime, z, messages, threads, der) -> list of signatures"},
     {"verify_many", (PyCFunction)(void (*)(void))py_verify_many, METH_FASTCALL,
      "verify_many(items, threads) -> list of bool"},
     {NULL, NULL, 0, NULL},

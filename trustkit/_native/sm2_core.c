@@ -151,6 +151,24 @@ static inline void limbs_reduce_once(uint64_t r[4], const uint64_t a[4], const u
     for (int i = 0; i < 4; i++) r[i] = (a[i] & keep) | (red[i] & ~keep);
 }
 
+/* r = (s3..s0 + top * 2^256) mod p for a value below 2p: subtract p once unless
+ * that borrows past the top bit.  Constant time. */
+static inline void fe_reduce_carry(fe r, uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3, uint64_t top) {
+    u128 d = (u128)s0 - P[0];
+    uint64_t d0 = (uint64_t)d;
+    d = (u128)s1 - P[1] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d1 = (uint64_t)d;
+    d = (u128)s2 - P[2] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d2 = (uint64_t)d;
+    d = (u128)s3 - P[3] - ((uint64_t)(d >> 64) & 1);
+    uint64_t d3 = (uint64_t)d, borrow = (uint64_t)(d >> 64) & 1;
+    uint64_t keep = 0 - (borrow & (top ^ 1));
+    r[0] = (s0 & keep) | (d0 & ~keep);
+    r[1] = (s1 & keep) | (d1 & ~keep);
+    r[2] = (s2 & keep) | (d2 & ~keep);
+    r[3] = (s3 & keep) | (d3 & ~keep);
+}
+
 /* Straight-line modular addition and subtraction for the portable backend. */
 static inline void fe_add(fe r, const fe a, const fe b) {
     u128 c = (u128)a[0] + b[0];
@@ -160,20 +178,7 @@ static inline void fe_add(fe r, const fe a, const fe b) {
     c = (c >> 64) + a[2] + b[2];
     uint64_t s2 = (uint64_t)c;
     c = (c >> 64) + a[3] + b[3];
-    uint64_t s3 = (uint64_t)c, carry = (uint64_t)(c >> 64);
-    u128 d = (u128)s0 - P[0];
-    uint64_t d0 = (uint64_t)d;
-    d = (u128)s1 - P[1] - ((uint64_t)(d >> 64) & 1);
-    uint64_t d1 = (uint64_t)d;
-    d = (u128)s2 - P[2] - ((uint64_t)(d >> 64) & 1);
-    uint64_t d2 = (uint64_t)d;
-    d = (u128)s3 - P[3] - ((uint64_t)(d >> 64) & 1);
-    uint64_t d3 = (uint64_t)d, borrow = (uint64_t)(d >> 64) & 1;
-    uint64_t keep = 0 - (borrow & (carry ^ 1));
-    r[0] = (s0 & keep) | (d0 & ~keep);
-    r[1] = (s1 & keep) | (d1 & ~keep);
-    r[2] = (s2 & keep) | (d2 & ~keep);
-    r[3] = (s3 & keep) | (d3 & ~keep);
+    fe_reduce_carry(r, s0, s1, s2, (uint64_t)c, (uint64_t)(c >> 64));
 }
 
 static inline void fe_sub(fe r, const fe a, const fe b) {
@@ -247,23 +252,7 @@ static inline void fe_mont_reduce(fe r, const uint64_t t[8]) {
     acc = (acc >> 64) + x2 + t[6];
     uint64_t s2 = (uint64_t)acc;
     acc = (acc >> 64) + x3 + t[7];
-    uint64_t s3 = (uint64_t)acc;
-    uint64_t top = (uint64_t)(acc >> 64) + x4;
-    /* subtract p = (2^64-1, 2^64-2^32, 2^64-1, 2^64-2^32-1) */
-    u128 d = (u128)s0 - P[0];
-    uint64_t d0 = (uint64_t)d;
-    d = (u128)s1 - P[1] - ((uint64_t)(d >> 64) & 1);
-    uint64_t d1 = (uint64_t)d;
-    d = (u128)s2 - P[2] - ((uint64_t)(d >> 64) & 1);
-    uint64_t d2 = (uint64_t)d;
-    d = (u128)s3 - P[3] - ((uint64_t)(d >> 64) & 1);
-    uint64_t d3 = (uint64_t)d;
-    uint64_t borrow = (uint64_t)(d >> 64) & 1;
-    uint64_t keep = 0 - (borrow & (top ^ 1)); /* t < p: keep s */
-    r[0] = (s0 & keep) | (d0 & ~keep);
-    r[1] = (s1 & keep) | (d1 & ~keep);
-    r[2] = (s2 & keep) | (d2 & ~keep);
-    r[3] = (s3 & keep) | (d3 & ~keep);
+    fe_reduce_carry(r, s0, s1, s2, (uint64_t)acc, (uint64_t)(acc >> 64) + x4);
 }
 
 /* ---- 3. scalars mod n -------------------------------------------------------- */

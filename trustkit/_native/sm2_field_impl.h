@@ -316,6 +316,21 @@ static inline void FN(comb_select_ct)(aff *r, const aff *row, uint64_t idx) {
     }
 }
 
+/* Constant-time repair of an incomplete addition sum = acc + t inside a
+ * scalar multiplication: if acc is infinity the sum is t, if the digit was
+ * zero (t all zero, not a point) the sum is acc. */
+static inline void FN(jac_ct_fixup)(jac *sum, const jac *acc, const fe tx, const fe ty, const fe tz,
+                                    uint64_t digit) {
+    uint64_t acc_inf = limbs_is_zero_mask(acc->Z);
+    limbs_cmov(sum->X, tx, acc_inf);
+    limbs_cmov(sum->Y, ty, acc_inf);
+    limbs_cmov(sum->Z, tz, acc_inf);
+    uint64_t skip = tk_ct_is_zero_mask(digit);
+    limbs_cmov(sum->X, acc->X, skip);
+    limbs_cmov(sum->Y, acc->Y, skip);
+    limbs_cmov(sum->Z, acc->Z, skip);
+}
+
 /* r = k * G (k < n) with the w = 7 Booth comb: 37 mixed additions, no doublings,
  * every table entry scanned, infinity and zero digits handled with masks. */
 static void FN(base_mul_ct)(jac *r, const uint64_t k[4]) {
@@ -331,14 +346,7 @@ static void FN(base_mul_ct)(jac *r, const uint64_t k[4]) {
         fe_neg(negy, t.y);
         limbs_cmov(t.y, negy, tk_ct_bit_to_mask(sign));
         FN(jac_madd)(&sum, &acc, &t);
-        uint64_t acc_inf = limbs_is_zero_mask(acc.Z);
-        limbs_cmov(sum.X, t.x, acc_inf);
-        limbs_cmov(sum.Y, t.y, acc_inf);
-        limbs_cmov(sum.Z, FE_ONE, acc_inf);
-        uint64_t skip = tk_ct_is_zero_mask(abs);
-        limbs_cmov(sum.X, acc.X, skip);
-        limbs_cmov(sum.Y, acc.Y, skip);
-        limbs_cmov(sum.Z, acc.Z, skip);
+        FN(jac_ct_fixup)(&sum, &acc, t.x, t.y, FE_ONE, abs);
         acc = sum;
     }
     *r = acc;
@@ -396,14 +404,7 @@ static void FN(point_mul_ct)(jac *r, const uint64_t k[4], const aff *p) {
         fe_neg(negy, t.Y);
         limbs_cmov(t.Y, negy, tk_ct_bit_to_mask(sign));
         FN(jac_add)(&sum, &acc, &t);
-        uint64_t acc_inf = limbs_is_zero_mask(acc.Z);
-        limbs_cmov(sum.X, t.X, acc_inf);
-        limbs_cmov(sum.Y, t.Y, acc_inf);
-        limbs_cmov(sum.Z, t.Z, acc_inf);
-        uint64_t skip = tk_ct_is_zero_mask(abs);
-        limbs_cmov(sum.X, acc.X, skip);
-        limbs_cmov(sum.Y, acc.Y, skip);
-        limbs_cmov(sum.Z, acc.Z, skip);
+        FN(jac_ct_fixup)(&sum, &acc, t.X, t.Y, t.Z, abs);
         acc = sum;
     }
     *r = acc;

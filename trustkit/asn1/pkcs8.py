@@ -4,15 +4,19 @@ SubjectPublicKeyInfo (RFC 5280/5480) and PBES2 (RFC 8018).
 Declared here rather than taken from ``asn1crypto.keys`` because SM2 keys and
 GmSSL's PBES2 variants use OIDs that asn1crypto's maps do not know
 (1.2.156.10197.1.301 as an algorithm, HMAC-SM3, SM4-CBC): these classes keep
-every algorithm identifier as a plain OID plus raw parameters.
+every algorithm identifier as a plain OID plus raw parameters.  Only the curve
+parameters inside ECPrivateKey reuse asn1crypto's ``ECDomainParameters`` CHOICE
+(SEC1 C.2), which keeps unknown curve OIDs in dotted form.
 """
 
 from __future__ import annotations
 
 from asn1crypto.core import Any, BitString, Integer, ObjectIdentifier, OctetString, Sequence, SetOf
+from asn1crypto.keys import ECDomainParameters
 
 __all__ = [
     "AlgorithmIdentifier",
+    "ECDomainParameters",
     "ECPrivateKey",
     "EncryptedPrivateKeyInfo",
     "PBES2Params",
@@ -47,14 +51,15 @@ class PrivateKeyInfo(Sequence):
 class ECPrivateKey(Sequence):
     """RFC 5915 section 3 (SEC1 C.4).
 
-    ``parameters`` is declared as a named-curve OID only: explicit curve
-    parameters are not accepted for SM2 keys.
+    ``parameters`` is the SEC1 ``ECParameters`` CHOICE: a named-curve OID, explicit
+    (specified) domain parameters, or implicitCA NULL.  (A plain optional ``Any``
+    would swallow the ``[1]`` public key when ``[0]`` is absent.)
     """
 
     _fields = [
         ("version", Integer),
         ("private_key", OctetString),
-        ("parameters", ObjectIdentifier, {"explicit": 0, "optional": True}),
+        ("parameters", ECDomainParameters, {"explicit": 0, "optional": True}),
         ("public_key", BitString, {"explicit": 1, "optional": True}),
     ]
 

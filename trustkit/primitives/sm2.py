@@ -63,20 +63,12 @@ _MAX_DER_SIGNATURE = 72
 # ---- signature encodings -----------------------------------------------------
 
 
-def _der_integer(value: bytes) -> bytes:
-    body = value.lstrip(b"\x00") or b"\x00"
-    if body[0] & 0x80:
-        body = b"\x00" + body
-    return b"\x02" + bytes((len(body),)) + body
-
-
 def encode_signature_der(raw: Buffer) -> bytes:
     """Encode a 64-byte ``r || s`` as the DER ``SM2Signature`` of GB/T 35276 clause 7.3."""
     sig = as_bytes(raw, "raw signature")
     if len(sig) != 64:
         raise ValueError(f"a raw SM2 signature is 64 bytes (r || s), got {len(sig)}")
-    body = _der_integer(sig[:32]) + _der_integer(sig[32:])
-    return b"\x30" + bytes((len(body),)) + body
+    return core.signature_to_der(sig)
 
 
 def _parse_der_integer(der: bytes, pos: int) -> tuple[bytes, int]:
@@ -129,12 +121,10 @@ def _raw_signature(signature: Buffer, encoding: str) -> bytes | None:
     raise ValueError("signature encoding must be 'der' or 'raw'")
 
 
-def _encode_signature(raw: bytes, encoding: str) -> bytes:
-    if encoding == "der":
-        return encode_signature_der(raw)
-    if encoding == "raw":
-        return raw
-    raise ValueError("signature encoding must be 'der' or 'raw'")
+def _wants_der(encoding: str) -> bool:
+    if encoding not in ("der", "raw"):
+        raise ValueError("signature encoding must be 'der' or 'raw'")
+    return encoding == "der"
 
 
 def _check_uid(uid: Buffer) -> bytes:
@@ -348,11 +338,11 @@ class PrivateKey:
             ``"raw"`` (64-byte r||s, as in JWS and many HTTP APIs).
         """
         z = self._public._z(_check_uid(uid))
-        return _encode_signature(core.sign(self._d, self._dprime, z, data), encoding)
+        return core.sign(self._d, self._dprime, z, data, _wants_der(encoding))
 
     def sign_digest(self, e: Buffer, *, encoding: SignatureEncoding = "der") -> bytes:
         """Sign a caller-computed ``e = SM3(Z || M)`` (32 bytes)."""
-        return _encode_signature(core.sign_digest(self._d, self._dprime, _check_digest(e)), encoding)
+        return core.sign_digest(self._d, self._dprime, _check_digest(e), _wants_der(encoding))
 
     def decrypt(
         self,
@@ -529,15 +519,11 @@ def sign_many(
     """
     if not isinstance(key, PrivateKey):
         raise TypeError("key must be an sm2.PrivateKey")
-    if encoding not in ("der", "raw"):
-        raise ValueError("signature encoding must be 'der' or 'raw'")
+    der = _wants_der(encoding)
     items = list(messages)
     z = key._public._z(_check_uid(uid))
     n_threads = _default_threads(len(items)) if threads is None else int(threads)
-    raws = core.sign_many(key._d, key._dprime, z, items, n_threads)
-    if encoding == "raw":
-        return raws
-    return [encode_signature_der(raw) for raw in raws]
+    return core.sign_many(key._d, key._dprime, z, items, n_threads, der)
 
 
 def verify_many(
