@@ -1,5 +1,5 @@
 """``python -m trustkit_cli`` runs the ``trustkit`` command."""
 
-from trustkit_cli.main import main
+from .main import main
 
 raise SystemExit(main())
