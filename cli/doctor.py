@@ -29,7 +29,7 @@ def _public_key_input(blob: bytes, password: bytes | None) -> sm2.PublicKey | by
     try:
         return sm2.load_private_key(blob, password).public_key()
     except (DecodeError, UnsupportedAlgorithmError) as exc:
-        if "password is needed" in exc.message:
+        if exc.code == "password_required":
             raise CommandError("the key is encrypted: give --password-file or --password-env, "
                                "or pass the public key", code="password_needed") from None
         return blob

@@ -37,7 +37,7 @@ def load_any_key(data: bytes, password: bytes | None) -> tuple[sm2.PrivateKey | 
         private = sm2.load_private_key(data, password)
         return private, private.public_key()
     except (DecodeError, UnsupportedAlgorithmError) as exc:
-        if "password is needed" in exc.message:
+        if exc.code == "password_required":
             raise CommandError(
                 "the key is encrypted: give --password-file FILE or --password-env VAR "
                 "(or use the public key file instead)", code="password_needed"

@@ -50,7 +50,10 @@ class InvalidSignature(TrustkitError):
 
 
 class DecodeError(TrustkitError, ValueError):
-    """Malformed input: bad DER/PEM/XML/ZIP/PDF/token, wrong length or trailing data."""
+    """Malformed input: bad DER/PEM/XML/ZIP/PDF/token, wrong length or trailing data.
+
+    ``code`` is ``"password_required"`` when an encrypted key was given without a password.
+    """
 
     code = "decode_error"
 

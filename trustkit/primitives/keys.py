@@ -466,7 +466,7 @@ def _decrypt_pkcs8(der: bytes, password: bytes | None) -> bytes:
     if not isinstance(stated_length, core.Void) and stated_length.native != key_length:
         raise DecodeError("malformed PBKDF2 parameters: keyLength does not match the cipher")
     if password is None:
-        raise DecodeError(_PASSWORD_NEEDED)
+        raise DecodeError(_PASSWORD_NEEDED, code="password_required")
     key = PBKDF2HMAC(_PRFS[prf_oid](), key_length, kdf_params["salt"].native, iterations).derive(password)
     ciphertext = enc["encrypted_data"].native
     if not ciphertext or len(ciphertext) % 16:
