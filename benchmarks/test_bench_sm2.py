@@ -34,11 +34,12 @@ def test_sign_gmssl_sm2(benchmark, gmssl_peer, message):  # type: ignore[no-unty
 @pytest.mark.benchmark(group="verify")
 def test_verify_trustkit_sm2(benchmark, tk_key, message):  # type: ignore[no-untyped-def]
     signature = tk_key.sign(message)
+    previous = sm2.verify_cache_size()
     sm2.set_verify_cache_size(0)
     try:
         benchmark(tk_key.public_key().verify, signature, message)
     finally:
-        sm2.set_verify_cache_size(32)
+        sm2.set_verify_cache_size(previous)
 
 
 @pytest.mark.benchmark(group="verify")
@@ -83,8 +84,9 @@ def test_sign_many_threads(benchmark, tk_key, message, threads):  # type: ignore
 def test_verify_many_threads(benchmark, tk_key, message, threads):  # type: ignore[no-untyped-def]
     items = [(tk_key.public_key(), s, message) for s in sm2.sign_many(tk_key, [message] * BATCH)]
     benchmark.extra_info["items"] = BATCH
+    previous = sm2.verify_cache_size()
     sm2.set_verify_cache_size(0)
     try:
         benchmark(sm2.verify_many, items, threads=threads)
     finally:
-        sm2.set_verify_cache_size(32)
+        sm2.set_verify_cache_size(previous)

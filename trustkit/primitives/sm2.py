@@ -43,6 +43,7 @@ __all__ = [
     "load_private_key",
     "load_public_key",
     "set_verify_cache_size",
+    "verify_cache_size",
     "sign_many",
     "verify_many",
 ]
@@ -195,6 +196,11 @@ class _VerifyTableCache:
 
 
 _TABLES = _VerifyTableCache(max_entries=32)
+
+
+def verify_cache_size() -> int:
+    """How many per-key verification tables are kept (see :func:`set_verify_cache_size`)."""
+    return _TABLES.max_entries
 
 
 def set_verify_cache_size(max_entries: int) -> None:
