@@ -323,11 +323,11 @@ def _point(raw: bytes, where: str) -> bytes:
     """Structural checks of a SEC1 2.3.3 point (length, prefix, coordinates below p)."""
     if len(raw) == 65:
         if raw[0] != 0x04:
-            raise DecodeError(f"{where}: a 65-byte point must start with 04 (uncompressed form)")
+            raise InvalidKeyError(f"{where}: a 65-byte point must start with 04 (uncompressed form)")
         coordinates: tuple[bytes, ...] = (raw[1:33], raw[33:])
     elif len(raw) == 33:
         if raw[0] not in (0x02, 0x03):
-            raise DecodeError(f"{where}: a 33-byte point must start with 02 or 03 (compressed form)")
+            raise InvalidKeyError(f"{where}: a 33-byte point must start with 02 or 03 (compressed form)")
         coordinates = (raw[1:],)
     else:
         raise DecodeError(

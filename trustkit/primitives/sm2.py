@@ -85,6 +85,8 @@ def _parse_der_integer(der: bytes, pos: int) -> tuple[bytes, int]:
     if length > 1 and content[0] == 0 and not content[1] & 0x80:
         raise DecodeError("SM2 signature: INTEGER is not minimally encoded")
     if length == 33:
+        if content[0] != 0:
+            raise DecodeError("SM2 signature: INTEGER is larger than 256 bits")
         content = content[1:]  # the sign byte; the value has its top bit set
     return content.rjust(32, b"\x00"), end
 

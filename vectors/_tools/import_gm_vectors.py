@@ -1,66 +1,105 @@
-"""Convert shared/vectors/gm_standard_vectors.json into the NIST-style text files under vectors/.
+"""Convert the project's shared gm_standard_vectors.json into the NIST-style text files under vectors/.
 
-Run from the repository root:  python vectors/_tools/import_gm_vectors.py ../shared/vectors/gm_standard_vectors.json
+Run from the repository root::
 
-Each output block is ``COUNT = n`` followed by ``Key = Value`` lines (hex unless the
-key ends in Ascii); '#' lines carry the case name and its published source.
+    python vectors/_tools/import_gm_vectors.py /work/shared/vectors/gm_standard_vectors.json
+
+Each output block is ``COUNT = n`` followed by ``Key = Value`` lines, all values hex
+except ``Iterations`` and ``Expected``; '#' lines carry the case name, the clause of the
+standard and the published source the JSON names.  Every field of a case is written
+(nothing is recomputed here), so a typo in the JSON shows up as a failing test rather
+than being silently "fixed".  The SM4 round keys of the JSON are not written: nothing
+in trustkit or in the test peers exposes a key schedule to check them against.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parents[1]
 
-# (json section, case filter, output file, keys to write)
-PLAN = [
-    ("sm3", lambda c: True, "sm3/gbt-32905-2016/examples.txt", ["message_hex", "digest_hex"]),
-    ("sm4", lambda c: "iterations" not in c, "sm4/gbt-32907-2016/ecb.txt", ["key_hex", "plaintext_hex", "ciphertext_hex"]),
-    ("sm4", lambda c: "iterations" in c, "sm4/gbt-32907-2016/ecb-iterated.txt",
-     ["key_hex", "plaintext_hex", "iterations", "ciphertext_hex"]),
-    ("sm2_sign", lambda c: "k_hex" in c and "OLD" not in c["name"], "sm2/gbt-32918-2016/sign-recommended-curve.txt",
-     ["private_key_hex", "public_key_hex", "id_hex", "message_hex", "za_hex", "e_hex", "k_hex", "r_hex", "s_hex",
-      "signature_der_hex"]),
-    ("sm2_sign", lambda c: "k_hex" in c and "OLD" in c["name"], "sm2/gbt-32918-2016/sign-example-curve.txt",
-     ["private_key_hex", "public_key_hex", "id_hex", "message_hex", "za_hex", "e_hex", "k_hex", "r_hex", "s_hex"]),
-    ("sm2_sign", lambda c: c.get("verify_only"), "sm2/real-world/verify.txt",
-     ["public_key_hex", "id_hex", "message_hex", "signature_der_hex", "expected"]),
-    ("sm2_encrypt", lambda c: "OLD" not in c["name"], "sm2/gbt-32918-2016/encrypt-recommended-curve.txt",
-     ["private_key_hex", "public_key_hex", "message_hex", "k_hex", "c1c3c2_hex", "c1c2c3_hex", "sm2cipher_der_hex"]),
-    ("sm2_encrypt", lambda c: "OLD" in c["name"], "sm2/gbt-32918-2016/encrypt-example-curve.txt",
-     ["private_key_hex", "public_key_hex", "message_hex", "k_hex", "c1c3c2_hex"]),
-]
+SIGN_KEYS = ["private_key_hex", "public_key_hex", "id_hex", "entl_hex", "message_hex", "za_hex", "e_hex", "k_hex",
+             "r_hex", "s_hex", "signature_raw_hex", "signature_der_hex"]
+ENCRYPT_KEYS = ["private_key_hex", "public_key_hex", "message_hex", "k_hex", "c1_x_hex", "c1_y_hex", "c3_hex",
+                "c2_hex", "c1c3c2_hex", "c1c2c3_hex", "sm2cipher_der_hex"]
 CURVE_KEYS = ["p", "a", "b", "gx", "gy", "n"]
+
+Plan = tuple[str, Callable[[dict[str, Any]], bool], str, str, list[str]]
+
+# (json section, case filter, output file, standard clause, keys to write)
+PLAN: list[Plan] = [
+    ("sm3", lambda c: "ZA" not in c["name"], "sm3/gbt-32905-2016/examples.txt",
+     "GB/T 32905-2016 Annex A, examples 1 and 2", ["message_hex", "digest_hex"]),
+    ("sm3", lambda c: "ZA" in c["name"], "sm3/gbt-32905-2016/za-preimage-gbt-32918.2.txt",
+     "GB/T 32918.2-2016 Annex A (Z_A preimage on the example curve, hashed per GB/T 32905)",
+     ["message_hex", "digest_hex"]),
+    ("sm4", lambda c: "iterations" not in c, "sm4/gbt-32907-2016/ecb.txt",
+     "GB/T 32907-2016 Annex A, example 1", ["key_hex", "plaintext_hex", "ciphertext_hex"]),
+    ("sm4", lambda c: "iterations" in c, "sm4/gbt-32907-2016/ecb-iterated.txt",
+     "GB/T 32907-2016 Annex A, example 2", ["key_hex", "plaintext_hex", "iterations", "ciphertext_hex"]),
+    ("sm2_sign", lambda c: not c.get("verify_only") and "OLD" not in c["name"],
+     "sm2/gbt-32918-2016/sign-recommended-curve.txt", "GB/T 32918.5-2017 / GM/T 0003.5-2012 Annex A", SIGN_KEYS),
+    ("sm2_sign", lambda c: not c.get("verify_only") and "OLD" in c["name"],
+     "sm2/gbt-32918-2016/sign-example-curve.txt", "GB/T 32918.2-2016 Annex A (example Fp-256 curve)", SIGN_KEYS),
+    ("sm2_sign", lambda c: bool(c.get("verify_only")), "sm2/real-world/verify.txt",
+     "GB/T 32918.2 verification of signatures made by vendor software",
+     ["public_key_hex", "id_hex", "message_hex", "r_hex", "s_hex", "signature_der_hex", "expected"]),
+    ("sm2_encrypt", lambda c: "OLD" not in c["name"], "sm2/gbt-32918-2016/encrypt-recommended-curve.txt",
+     "GB/T 32918.5-2017 / GM/T 0003.5-2012 Annex C; DER per GM/T 0009-2012 7.2", ENCRYPT_KEYS),
+    ("sm2_encrypt", lambda c: "OLD" in c["name"], "sm2/gbt-32918-2016/encrypt-example-curve.txt",
+     "GB/T 32918.4-2016 Annex A (example Fp-256 curve); DER per GM/T 0009-2012 7.2", ENCRYPT_KEYS),
+]
+
+
+def _label(key: str) -> str:
+    """private_key_hex -> PrivateKey, c1c3c2_hex -> C1C3C2, sm2cipher_der_hex -> Sm2CipherDer."""
+    special = {"c1c3c2_hex": "C1C3C2", "c1c2c3_hex": "C1C2C3", "c1_x_hex": "C1X", "c1_y_hex": "C1Y",
+               "sm2cipher_der_hex": "Sm2CipherDer"}
+    if key in special:
+        return special[key]
+    stem = key[:-4] if key.endswith("_hex") else key
+    return "".join(part[:1].upper() + part[1:] for part in stem.split("_"))
+
+
+def render(section: str, cases: list[dict[str, Any]], clause: str, keys: list[str]) -> str:
+    lines = [
+        f"# Generated by vectors/_tools/import_gm_vectors.py from gm_standard_vectors.json [{section}]",
+        f"# Clause: {clause}",
+        "",
+    ]
+    for count, case in enumerate(cases):
+        lines.append(f"# {case['name']}")
+        lines.append(f"# source: {case['source']}")
+        lines.append(f"COUNT = {count}")
+        params = case.get("curve_params")
+        if isinstance(params, dict) and "OLD" in case["name"]:
+            for ck in CURVE_KEYS:
+                lines.append(f"Curve{ck.upper()} = {params[ck].upper()}")
+        for key in keys:
+            value = case.get(key)
+            if value is None and key == "id_hex" and "id_ascii" in case:
+                value = case["id_ascii"].encode().hex()
+            if value is None:
+                continue
+            lines.append(f"{_label(key)} = {str(value).upper() if key.endswith('_hex') else value}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main(source: str) -> None:
     data = json.loads(Path(source).read_text(encoding="utf-8"))
-    for section, keep, name, keys in PLAN:
+    for section, keep, name, clause, keys in PLAN:
         cases = [c for c in data[section] if keep(c)]
-        lines = [f"# Generated by vectors/_tools/import_gm_vectors.py from gm_standard_vectors.json [{section}]", ""]
-        for count, case in enumerate(cases):
-            lines.append(f"# {case['name']}")
-            lines.append(f"# source: {case['source']}")
-            lines.append(f"COUNT = {count}")
-            if "curve_params" in case and "OLD" in case["name"]:
-                for ck in CURVE_KEYS:
-                    lines.append(f"Curve{ck.upper()} = {case['curve_params'][ck]}")
-            for key in keys:
-                value = case.get(key)
-                if value is None and key == "id_hex" and "id_ascii" in case:
-                    value = case["id_ascii"].encode().hex().upper()
-                if value is None:
-                    continue
-                label = key[:-4] if key.endswith("_hex") else key
-                lines.append(f"{label.title().replace('_', '')} = {str(value).upper() if key.endswith('_hex') else value}")
-            lines.append("")
+        assert cases, f"no cases for {name}"
         target = OUT / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("\n".join(lines), encoding="utf-8")
+        target.write_text(render(section, cases, clause, keys), encoding="utf-8")
         print(f"{name}: {len(cases)} cases")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/vectors/gm_standard_vectors.json")
+    main(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/vectors/gm_standard_vectors.json")
