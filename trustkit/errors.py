@@ -16,6 +16,7 @@ __all__ = [
     "InvalidKeyError",
     "DecryptionError",
     "ConfigurationError",
+    "CertificateValidationError",
     "SecurityWarning",
 ]
 
@@ -80,6 +81,20 @@ class ConfigurationError(TrustkitError):
     """A configuration value is missing or invalid."""
 
     code = "configuration_error"
+
+
+class CertificateValidationError(TrustkitError):
+    """A certificate path did not validate; ``report`` holds the reason for each failure.
+
+    Raised by the ``verify_*`` functions of :mod:`trustkit.pki`; the ``validate_*``
+    functions return the same report instead of raising.
+    """
+
+    code = "certificate_invalid"
+
+    def __init__(self, message: str = "", *, code: str | None = None, report: object | None = None) -> None:
+        super().__init__(message, code=code)
+        self.report = report
 
 
 class SecurityWarning(UserWarning):
