@@ -50,17 +50,36 @@ def curve_of(case: dict[str, str]) -> ref.Curve:
 # ---- the ledger and the loader ------------------------------------------------------------------
 
 
+def _ledger_names(ledger: Path) -> set[str]:
+    """File names in a ledger's tables: the first column, in backquotes."""
+    cells = re.findall(r"^\| (`[^|]+`) \|", ledger.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return {name for cell in cells for name in re.findall(r"`([^`]+)`", cell)}
+
+
 def test_ledger_lists_every_vector_file() -> None:
-    """vectors/SOURCES.md has one entry per file (keys/ keeps its own ledger)."""
-    ledger = (VECTORS / "SOURCES.md").read_text(encoding="utf-8")
-    listed = set(re.findall(r"^\| `([^`]+)` \|", ledger, flags=re.MULTILINE))
+    """vectors/SOURCES.md has one entry per file; a folder with its own SOURCES.md (keys/, pki/) keeps its own ledger."""
+    own_ledgers = {p.parent for p in VECTORS.rglob("SOURCES.md") if p.parent != VECTORS}
     on_disk = {
         path.relative_to(VECTORS).as_posix()
         for path in VECTORS.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.parts[len(VECTORS.parts)] != "keys"
-        and path.name != "SOURCES.md"
+        if path.is_file() and "__pycache__" not in path.parts and path.name != "SOURCES.md"
+        and not any(folder in path.parents for folder in own_ledgers)
     }
+    listed = _ledger_names(VECTORS / "SOURCES.md")
     assert on_disk == listed, f"not in the ledger: {on_disk - listed}; listed but missing: {listed - on_disk}"
+
+
+def test_folder_ledgers_list_their_files() -> None:
+    """Each folder ledger names every file below it (by path relative to the folder, or by file name)."""
+    for ledger in VECTORS.rglob("SOURCES.md"):
+        folder = ledger.parent
+        if folder == VECTORS:
+            continue
+        listed = _ledger_names(ledger)
+        for path in folder.rglob("*"):
+            if path.is_file() and path.name != "SOURCES.md" and "__pycache__" not in path.parts:
+                relative = path.relative_to(folder).as_posix()
+                assert relative in listed or path.name in listed, f"{relative} is not in {ledger.relative_to(VECTORS)}"
 
 
 def test_loader_is_strict(tmp_path: Path) -> None:
