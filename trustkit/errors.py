@@ -17,6 +17,7 @@ __all__ = [
     "DecryptionError",
     "ConfigurationError",
     "CertificateValidationError",
+    "TimestampError",
     "SecurityWarning",
 ]
 
@@ -95,6 +96,20 @@ class CertificateValidationError(TrustkitError):
     def __init__(self, message: str = "", *, code: str | None = None, report: object | None = None) -> None:
         super().__init__(message, code=code)
         self.report = report
+
+
+class TimestampError(TrustkitError):
+    """The TSA refused the request, answered with something unusable, or could not be reached.
+
+    ``code`` is ``"timestamp_rejected"`` (a PKIStatus other than granted; ``fail_info`` holds the
+    RFC 3161 failure names) or ``"timestamp_unavailable"`` (network or HTTP error).
+    """
+
+    code = "timestamp_rejected"
+
+    def __init__(self, message: str = "", *, code: str | None = None, fail_info: frozenset[str] = frozenset()) -> None:
+        super().__init__(message, code=code)
+        self.fail_info = fail_info
 
 
 class SecurityWarning(UserWarning):
