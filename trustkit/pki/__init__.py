@@ -17,6 +17,7 @@ from trustkit.pki.cms import CmsVerification, SignerVerification, sign_cms, veri
 from trustkit.pki.crl import CertificateRevocationList, RevocationReason, RevokedCertificate, issue_crl
 from trustkit.pki.csr import CertificateRequest
 from trustkit.pki.names import format_name, make_name, parse_name
+from trustkit.pki.signer import LocalSigner, Signer
 from trustkit.pki.timestamp import (
     TimestampAuthority,
     TimestampInfo,
@@ -40,10 +41,12 @@ __all__ = [
     "CertificateRequest",
     "CertificateRevocationList",
     "CmsVerification",
+    "LocalSigner",
     "PublicKey",
     "Purpose",
     "RevocationReason",
     "RevokedCertificate",
+    "Signer",
     "SignerVerification",
     "SigningKey",
     "TimestampAuthority",
