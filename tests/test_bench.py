@@ -159,6 +159,10 @@ def _synthetic(*, sign_us: float = 16.0, cores: int = 2, tongsuopy: bool = True)
         _bench("test_sm3_64_pyca", 1800e-6, items=1000),
         _bench("test_sm3_1mib_trustkit", 3.0e-3, bytes=1 << 20),
         _bench("test_sm3_1mib_pyca", 3.1e-3, bytes=1 << 20),
+        _bench("test_validate_sm2_warm", 20e-6),
+        _bench("test_validate_sm2_warm_new_leaf", 56e-6),
+        _bench("test_validate_p256_warm_trustkit", 16e-6),
+        _bench("test_validate_p256_pyca", 257e-6),
     ]
     if tongsuopy:
         benches += [_bench("test_sign_tongsuopy_sm2", 320e-6), _bench("test_verify_tongsuopy_sm2", 1000e-6)]

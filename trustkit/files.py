@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "write_atomic_stream"]
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> None:
@@ -14,6 +16,15 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
 
     :param mode: permission bits of the new file (use ``0o600`` for private keys).
     :param overwrite: when False, refuse (``FileExistsError``) if ``path`` already exists.
+    """
+    write_atomic_stream(path, lambda handle: handle.write(data), mode=mode, overwrite=overwrite)
+
+
+def write_atomic_stream(path: str | os.PathLike[str], produce: Callable[[BinaryIO], object], *, mode: int = 0o644,
+                        overwrite: bool = True) -> None:
+    """Like :func:`write_atomic`, but ``produce(handle)`` writes the content, so big outputs stream.
+
+    If ``produce`` raises, the temporary file is removed and ``path`` is untouched.
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
@@ -23,7 +34,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            produce(handle)
             handle.flush()
             os.fsync(handle.fileno())
         if overwrite:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Literal
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from PIL import Image
 
 from trustkit.errors import DecodeError
