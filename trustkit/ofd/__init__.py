@@ -45,6 +45,17 @@ from .model import (
     TextObject,
 )
 from .reader import OFDReader
+from .stamp import (
+    KeywordPlacement,
+    PagePlacement,
+    Placement,
+    RidingPlacement,
+    SignFormat,
+    StampRefusedError,
+    stamp_ofd,
+    stamp_ofd_file,
+)
+from .verify import parse_signature_time, verify_ofd
 from .writer import OFD_NAMESPACE, DocumentBuilder, PackageWriter, PageBuilder, serialize_xml
 
 __all__ = [
@@ -61,6 +72,7 @@ __all__ = [
     "Glyph",
     "GraphicObject",
     "ImageObject",
+    "KeywordPlacement",
     "Layer",
     "Limits",
     "Matrix",
@@ -69,18 +81,27 @@ __all__ = [
     "PackageWriter",
     "Page",
     "PageBuilder",
+    "PagePlacement",
     "PageRef",
     "PathObject",
+    "Placement",
     "Provider",
     "Reference",
+    "RidingPlacement",
+    "SignFormat",
     "SignatureDescription",
     "SignatureEntry",
     "SignatureList",
     "StampAnnot",
+    "StampRefusedError",
     "TemplatePage",
     "TextMatch",
     "TextObject",
+    "parse_signature_time",
     "parse_xml",
     "resolve_loc",
     "serialize_xml",
+    "stamp_ofd",
+    "stamp_ofd_file",
+    "verify_ofd",
 ]

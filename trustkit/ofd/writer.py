@@ -26,7 +26,7 @@ from typing import Any
 from fontTools.ttLib import TTFont
 from lxml import etree
 
-from trustkit.files import write_atomic
+from trustkit.files import write_atomic_stream
 from trustkit.primitives import sm3
 
 from ._content import ASCENT
@@ -60,6 +60,7 @@ class PackageWriter:
 
     def __init__(self) -> None:
         self._parts: dict[str, bytes | _SourcePart] = {}
+        self._stored: set[str] = set()  # new parts written without compression
 
     @classmethod
     def from_container(cls, container: Container) -> PackageWriter:
@@ -80,8 +81,12 @@ class PackageWriter:
     def __contains__(self, name: object) -> bool:
         return name in self._parts
 
-    def set(self, name: str, data: bytes) -> None:
-        """Add a part, or replace one in place (its position in the ZIP is kept)."""
+    def set(self, name: str, data: bytes, *, compress: bool = True) -> None:
+        """Add a part, or replace one in place (its position in the ZIP is kept).
+
+        :param compress: False stores the part uncompressed (ZIP method 0), for data that is
+            already compressed (a seal holding a PNG, a signature value) and would only cost time.
+        """
         if not isinstance(data, (bytes, bytearray)):
             raise TypeError("part data must be bytes")
         name = name.lstrip("/")
@@ -89,6 +94,10 @@ class PackageWriter:
         if name.endswith("/"):
             raise ValueError(f"{name!r} is a folder name, not a part name")
         self._parts[name] = bytes(data)
+        if compress:
+            self._stored.discard(name)
+        else:
+            self._stored.add(name)
 
     def get(self, name: str) -> bytes:
         """The bytes a part will be written with."""
@@ -97,6 +106,7 @@ class PackageWriter:
 
     def remove(self, name: str) -> None:
         del self._parts[name.lstrip("/")]
+        self._stored.discard(name.lstrip("/"))
 
     def write_to(self, stream: Any) -> None:
         """Write the ZIP to a binary stream (need not be seekable).
@@ -109,15 +119,19 @@ class PackageWriter:
             raise ValueError("more than 65,535 parts needs ZIP64, which OFD packages do not use")
         offset = 0
         central: list[bytes] = []
+        raw: Iterable[bytes]
         for name, part in self._parts.items():
             encoded = name.encode("utf-8")
             flags = 0 if encoded.isascii() else 0x0800  # bit 11: the name is UTF-8
-            if isinstance(part, bytes):
+            if isinstance(part, bytes) and name in self._stored:
+                method, crc, size, compressed = zipfile.ZIP_STORED, zlib.crc32(part), len(part), len(part)
+                raw = [part]
+            elif isinstance(part, bytes):
                 compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
                 data = compressor.compress(part) + compressor.flush()
                 method, crc, size, chunks = zipfile.ZIP_DEFLATED, zlib.crc32(part), len(part), [data]
                 compressed = len(data)
-                raw: Iterable[bytes] = chunks
+                raw = chunks
             else:
                 info = part.container.info(part.name)
                 method, crc, size, compressed = info.compress_type, info.CRC, info.file_size, info.compress_size
@@ -152,8 +166,8 @@ class PackageWriter:
         return buffer.getvalue()
 
     def write(self, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:
-        """Write atomically to ``path`` (see :func:`trustkit.files.write_atomic`)."""
-        write_atomic(path, self.to_bytes(), mode=0o644, overwrite=overwrite)
+        """Write atomically to ``path``, streaming (see :func:`trustkit.files.write_atomic_stream`)."""
+        write_atomic_stream(path, self.write_to, mode=0o644, overwrite=overwrite)
 
 
 # ---- building XML ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar, Final
 
 from asn1crypto import core, parser, pem, x509
@@ -244,6 +244,10 @@ class Certificate:
         """
         der = _check_size(data, MAX_CERTIFICATE_BYTES, "certificate")
         try:
+            if cls is Certificate:
+                # Seals, CMS and OFD signatures embed the same few certificates again and again;
+                # a Certificate is immutable, so equal DER can share one parsed object.
+                return _parse_certificate_cached(der)
             return cls._parse(der)
         except TrustkitError:
             raise
@@ -444,3 +448,8 @@ def load_certificates(data: bytes | Iterable[bytes]) -> list[Certificate]:
         ders = _split_der(raw, "certificate bundle")
     return [Certificate.from_der(der) for der in ders]
 
+
+@lru_cache(maxsize=1024)
+def _parse_certificate_cached(der: bytes) -> Certificate:
+    """:meth:`Certificate._parse` memoised by the DER bytes (bounded; failures are not cached)."""
+    return Certificate._parse(der)
