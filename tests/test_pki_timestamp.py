@@ -39,6 +39,7 @@ from trustkit.pki.timestamp import (
     token_from_response,
     verify_timestamp,
 )
+from trustkit.pki.signer import LocalSigner
 from trustkit.pki.validation import ValidationContext
 
 POLICY = "1.2.156.1.9999.1"
@@ -235,7 +236,7 @@ def test_tsa_certificate_without_time_stamping_eku() -> None:
         }
     ).dump()
     token = tk_cms._build_signed_data(
-        tst_info, signer.leaf_key, signer.leaf, content_type=oids.CMS_TST_INFO, signed_data_type=oids.CMS_SIGNED_DATA,
+        tst_info, LocalSigner(signer.leaf_key, signer.leaf), content_type=oids.CMS_TST_INFO, signed_data_type=oids.CMS_SIGNED_DATA,
         detached=False, extra_certificates=(), signing_time=NOW, signed_attributes=True,
     )
     with pytest.raises(CertificateValidationError) as info:
@@ -253,9 +254,9 @@ def test_signing_certificate_attribute_must_name_the_signer() -> None:
         }
     ).dump()
     token = tk_cms._build_signed_data(
-        tst_info, chain.leaf_key, chain.leaf, content_type=oids.CMS_TST_INFO, signed_data_type=oids.CMS_SIGNED_DATA,
+        tst_info, LocalSigner(chain.leaf_key, chain.leaf), content_type=oids.CMS_TST_INFO, signed_data_type=oids.CMS_SIGNED_DATA,
         detached=False, extra_certificates=(), signing_time=NOW, signed_attributes=True,
-        extra_attributes=[tk_ts._ess_attribute(other.leaf, other.leaf_key)],
+        extra_attributes=[tk_ts._ess_attribute(other.leaf, True)],
     )
     with pytest.raises(InvalidSignature):
         verify_timestamp(token, data=DATA, tsa_certificate=chain.leaf)

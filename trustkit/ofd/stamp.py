@@ -36,17 +36,16 @@ from typing import Any, BinaryIO, Literal
 from lxml import etree
 
 from trustkit import oids
-from trustkit.errors import ConfigurationError, TrustkitError
+from trustkit.errors import TrustkitError
 from trustkit.files import write_atomic_stream
 from trustkit.pki.cms import sign_cms
 from trustkit.pki.signer import Signer
 from trustkit.pki.timestamp import TimestampAuthority
 from trustkit.primitives import sm3
-from trustkit.seal.ses import Seal, parse_seal
+from trustkit.seal.ses import Seal, parse_seal, sign_seal_signature
 
 from . import _xml as x
 from ._safety import _hasher, parse_xml
-from ._sign_ses import sign_ses
 from .model import Box, Page
 from .reader import OFDReader
 from .writer import OFD_NAMESPACE, PackageWriter, serialize_xml
@@ -307,17 +306,12 @@ def _sign_value(
     if sign_format == "ses":
         assert seal is not None
         stamper = (lambda value: timestamp.stamp(value)) if timestamp is not None else None
-        return sign_ses(seal, signer, data_hash=sm3.hash(signature_xml), property_info=property_info, time=moment,
-                        timestamp=stamper)
+        return sign_seal_signature(seal, signer=signer, data_hash=sm3.hash(signature_xml),
+                                   property_info=property_info, time=moment, timestamp_token=stamper)
     if sign_format == "sign-raw":
         return signer.sign(signature_xml)
-    # sign-cms: trustkit.pki.cms.sign_cms needs the private key object (no Signer variant yet).
-    key = getattr(signer, "key", None)
-    if key is None:
-        raise ConfigurationError('sign_format="sign-cms" needs a local key (LocalSigner); remote signers can use '
-                                 '"sign-raw" or "ses"')
-    return sign_cms(sm3.hash(signature_xml), key, signer.certificate, extra_certificates=signer.chain,
-                    signing_time=moment, signed_attributes=False)
+    # sign-cms: GB/T 35275 SignedData whose content is SM3(Signature.xml), no signed attributes.
+    return sign_cms(sm3.hash(signature_xml), signer, signing_time=moment, signed_attributes=False)
 
 
 def _stamp(

@@ -33,11 +33,22 @@ from typing import Any, Final, Literal
 from asn1crypto import algos, cms, core, parser, x509
 
 from trustkit import oids as _oids
-from trustkit.errors import CertificateValidationError, DecodeError, InvalidSignature, UnsupportedAlgorithmError
+from trustkit.errors import (
+    CertificateValidationError,
+    DecodeError,
+    InvalidSignature,
+    UnsupportedAlgorithmError,
+)
 from trustkit.pki import algorithms
 from trustkit.pki.algorithms import PublicKey, SigningKey
 from trustkit.pki.certificate import Certificate
-from trustkit.pki.validation import Purpose, ValidationContext, ValidationReport, validate_chain
+from trustkit.pki.signer import LocalSigner, Signer
+from trustkit.pki.validation import (
+    Purpose,
+    ValidationContext,
+    ValidationReport,
+    validate_chain,
+)
 from trustkit.primitives import sm2
 
 __all__ = [
@@ -178,11 +189,11 @@ def _is_sm2(key: SigningKey | PublicKey) -> bool:
     return isinstance(key, (sm2.PrivateKey, sm2.PublicKey))
 
 
-def _algorithms_for(key: SigningKey) -> tuple[str, str, str]:
-    """Return (digest name, digest OID, signatureAlgorithm OID) for a signer key."""
-    if isinstance(key, sm2.PrivateKey):
+def _algorithms_for(signer: Signer) -> tuple[str, str, str]:
+    """Return (digest name, digest OID, signatureAlgorithm OID) for a signer."""
+    oid = str(signer.signature_algorithm()["algorithm"].dotted)
+    if oid == _oids.SM2_SIGN_WITH_SM3:
         return "sm3", _oids.SM3, _oids.SM2_SIGN_WITH_SM3
-    oid = str(algorithms.signature_algorithm(key)["algorithm"].dotted)
     for name, rsa_oid in _RSA_WITH.items():
         if oid == rsa_oid:
             # RFC 3370 3.2 / RFC 5754: rsaEncryption with the digest named separately.
@@ -191,6 +202,24 @@ def _algorithms_for(key: SigningKey) -> tuple[str, str, str]:
         if oid == ecdsa_oid:
             return name, _DIGEST_OIDS[name], oid
     raise UnsupportedAlgorithmError(f"CMS signing with signature algorithm {oid} is not supported")
+
+
+def as_signer(key_or_signer: Signer | SigningKey, certificate: Certificate | None,
+              chain: Sequence[Certificate] = ()) -> Signer:
+    """A :class:`Signer` from either a Signer (``certificate`` must then be None or the same) or a key + certificate.
+
+    :raises ValueError: a key without a certificate, or a key that does not match it.
+    """
+    if isinstance(key_or_signer, Signer):
+        if certificate is not None and certificate.der != key_or_signer.certificate.der:
+            raise ValueError("the certificate does not match the signer's certificate")
+        return key_or_signer
+    if certificate is None:
+        raise ValueError("a private key needs its certificate")
+    try:
+        return LocalSigner(key_or_signer, certificate, tuple(chain))
+    except ValueError:
+        raise ValueError("the signing key does not match the certificate's public key") from None
 
 
 def _signing_time_value(when: datetime) -> Any:
@@ -207,8 +236,7 @@ def _attribute(oid: str, value: Any) -> Any:
 
 def _build_signed_data(
     content: bytes,
-    key: SigningKey,
-    certificate: Certificate,
+    signer: Signer,
     *,
     content_type: str,
     signed_data_type: str,
@@ -220,9 +248,8 @@ def _build_signed_data(
     include_certificates: bool = True,
 ) -> bytes:
     """Build and sign a ContentInfo(SignedData); shared with :mod:`trustkit.pki.timestamp`."""
-    if not algorithms.public_keys_equal(algorithms.public_key_of(key), certificate.public_key):
-        raise ValueError("the signing key does not match the certificate's public key")
-    digest_name, digest_oid, signature_oid = _algorithms_for(key)
+    certificate = signer.certificate
+    digest_name, digest_oid, signature_oid = _algorithms_for(signer)
     digest_algorithm = algos.DigestAlgorithm({"algorithm": digest_oid})
     signed_attrs = None
     if signed_attributes:
@@ -244,7 +271,7 @@ def _build_signed_data(
         raise ValueError("extra signed attributes need signed_attributes=True")
     else:
         to_sign = content
-    signature = algorithms.sign(key, to_sign)
+    signature = signer.sign(to_sign)
     # Fresh, lazily parsed copies: asn1crypto then writes their bytes without walking them.
     issuer = x509.Name.load(bytes(certificate.asn1["tbs_certificate"]["issuer"].dump()))
     signer_info = cms.SignerInfo(
@@ -265,7 +292,7 @@ def _build_signed_data(
     )
     if signed_attrs is not None and signer_info["signed_attrs"].dump()[1:] != to_sign[1:]:
         raise AssertionError("signed attributes re-encoded differently")  # pragma: no cover
-    certs = [certificate, *[c for c in extra_certificates if c.der != certificate.der]]
+    certs = list({c.der: c for c in (certificate, *extra_certificates)}.values())  # in order, no duplicates
     # RFC 5652 clause 5.1: version 3 when eContentType is not id-data, else 1 (GM/T 0010: always 1).
     version = 1 if content_type in _DATA_TYPES else 3
     signed_data = _SignedData(
@@ -287,8 +314,8 @@ def _build_signed_data(
 
 def sign_cms(
     data: bytes,
-    key: SigningKey,
-    certificate: Certificate,
+    signer: Signer | SigningKey,
+    certificate: Certificate | None = None,
     *,
     detached: bool = False,
     extra_certificates: Sequence[Certificate] = (),
@@ -299,36 +326,38 @@ def sign_cms(
     """Sign ``data`` into a DER ContentInfo(SignedData) (RFC 5652 clause 5, GM/T 0010 clause 8).
 
     :param data: the content.
-    :param key: the signer's private key (SM2, RSA or ECDSA P-256/P-384).
-    :param certificate: the signer's certificate; it is included, with ``extra_certificates``.
+    :param signer: a :class:`~trustkit.pki.signer.Signer` (its certificate and chain are
+        included), or the signer's private key (SM2, RSA or ECDSA P-256/P-384) with ``certificate``.
+    :param certificate: the signer's certificate when ``signer`` is a key.
     :param detached: leave the content out (the verifier passes it as ``data=``).
+    :param extra_certificates: more certificates to include (after the signer's chain).
     :param signing_time: the signingTime attribute (aware datetime; default: now).
     :param oids: ``"gm"`` (GM/T 0010 content types) or ``"rfc"`` (RFC 5652); default ``"gm"``
-        for SM2 keys and ``"rfc"`` otherwise.  ``"gm"`` needs an SM2 key.
+        for SM2 signers and ``"rfc"`` otherwise.  ``"gm"`` needs an SM2 signer.
     :param signed_attributes: include contentType, signingTime and messageDigest and sign them
         (RFC 5652 clause 5.4); without them the signature covers the content itself.
     :returns: DER bytes.
-    :raises ValueError: the key does not match the certificate, or ``"gm"`` with a non-SM2 key.
+    :raises ValueError: the key does not match the certificate, or ``"gm"`` with a non-SM2 signer.
     :raises UnsupportedAlgorithmError: an unsupported key type.
     """
-    family = oids if oids is not None else ("gm" if isinstance(key, sm2.PrivateKey) else "rfc")
+    resolved = as_signer(signer, certificate)
+    is_sm2 = str(resolved.signature_algorithm()["algorithm"].dotted) == _oids.SM2_SIGN_WITH_SM3
+    family = oids if oids is not None else ("gm" if is_sm2 else "rfc")
     if family not in ("gm", "rfc"):
         raise ValueError('oids must be "gm" or "rfc"')
-    if family == "gm" and not isinstance(key, sm2.PrivateKey):
+    if family == "gm" and not is_sm2:
         raise ValueError('the GM/T 0010 OIDs (oids="gm") are for SM2 keys; use oids="rfc"')
     gm = family == "gm"
     return _build_signed_data(
         bytes(data),
-        key,
-        certificate,
+        resolved,
         content_type=_oids.GM_CMS_DATA if gm else _oids.CMS_DATA,
         signed_data_type=_oids.GM_CMS_SIGNED_DATA if gm else _oids.CMS_SIGNED_DATA,
         detached=detached,
-        extra_certificates=extra_certificates,
+        extra_certificates=[*resolved.chain, *extra_certificates],
         signing_time=signing_time,
         signed_attributes=signed_attributes,
     )
-
 
 
 # ---- strict envelope parsing ------------------------------------------------------------------------

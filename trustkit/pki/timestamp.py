@@ -25,13 +25,23 @@ from typing import Any, Final
 from asn1crypto import algos, cms, core, tsp, x509
 
 from trustkit import oids as _oids
-from trustkit.errors import CertificateValidationError, DecodeError, InvalidSignature, TimestampError
+from trustkit.errors import (
+    CertificateValidationError,
+    DecodeError,
+    InvalidSignature,
+    TimestampError,
+)
 from trustkit.pki import algorithms
 from trustkit.pki.algorithms import SigningKey
 from trustkit.pki.certificate import Certificate
-from trustkit.pki.cms import _build_signed_data, _signed_attribute, verify_cms
+from trustkit.pki.cms import (
+    _build_signed_data,
+    _signed_attribute,
+    as_signer,
+    verify_cms,
+)
+from trustkit.pki.signer import Signer
 from trustkit.pki.validation import Purpose, ValidationContext, ValidationReport
-from trustkit.primitives import sm2
 
 __all__ = [
     "MAX_REQUEST_SIZE",
@@ -141,9 +151,9 @@ def _name_der(certificate: Certificate, field: str) -> bytes:
     return bytes(certificate.asn1["tbs_certificate"][field].dump())
 
 
-def _ess_attribute(certificate: Certificate, key: SigningKey) -> Any:
+def _ess_attribute(certificate: Certificate, sm2_signer: bool) -> Any:
     """SigningCertificateV2 (RFC 5035 clause 5.4.1.1, required by RFC 5816 / RFC 3161 2.4.2)."""
-    hash_name = "sm3" if isinstance(key, sm2.PrivateKey) else "sha256"
+    hash_name = "sm3" if sm2_signer else "sha256"
     issuer_serial = tsp.IssuerSerial(
         {
             "issuer": [x509.GeneralName({"directory_name": x509.Name.load(_name_der(certificate, "issuer"))})],
@@ -163,9 +173,10 @@ def _ess_attribute(certificate: Certificate, key: SigningKey) -> Any:
 class TimestampAuthority:
     """An in-process RFC 3161 time-stamping authority; thread-safe.
 
-    :param key: the TSA's signing key (SM2 for GM use; RSA / ECDSA work too).
-    :param certificate: its certificate; RFC 3161 2.3 wants a critical extendedKeyUsage holding
-        only timeStamping (checked here).
+    :param signer: the TSA's :class:`~trustkit.pki.signer.Signer`, or its private key (SM2 for GM
+        use; RSA / ECDSA work too) together with ``certificate``.
+    :param certificate: the TSA certificate when ``signer`` is a key; RFC 3161 2.3 wants a
+        critical extendedKeyUsage holding only timeStamping (checked here).
     :param policy_oid: the TSA policy written into every TSTInfo.
     :param clock: returns the current aware time (default: the system clock, UTC).
     :param accuracy_seconds: the accuracy claimed in TSTInfo (``None`` leaves it out).
@@ -177,8 +188,8 @@ class TimestampAuthority:
 
     def __init__(
         self,
-        key: SigningKey,
-        certificate: Certificate,
+        signer: Signer | SigningKey,
+        certificate: Certificate | None = None,
         *,
         policy_oid: str,
         clock: Callable[[], datetime] | None = None,
@@ -187,13 +198,15 @@ class TimestampAuthority:
         hash_algorithms: Iterable[str] = ("sm3", "sha256", "sha384", "sha512"),
         chain: Iterable[Certificate] = (),
     ) -> None:
-        if not algorithms.public_keys_equal(algorithms.public_key_of(key), certificate.public_key):
-            raise ValueError("the TSA key does not match the TSA certificate")
+        try:
+            self._signer = as_signer(signer, certificate)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("signing key", "TSA key")) from None
+        certificate = self._signer.certificate
         _check_tsa_certificate(certificate, error=ValueError)
         core.ObjectIdentifier(policy_oid)  # raises ValueError on a malformed OID
-        self._key = key
         self._certificate = certificate
-        self._chain = tuple(chain)
+        self._chain = (*self._signer.chain, *chain)
         self._policy = policy_oid
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._accuracy = accuracy_seconds
@@ -201,7 +214,8 @@ class TimestampAuthority:
         self._hash_oids = frozenset(_hash_info(name)[0] for name in hash_algorithms)
         self._lock = threading.Lock()
         # The attribute depends only on the certificate: encode it once (building it costs ~5 ms).
-        self._ess_der = bytes(_ess_attribute(certificate, key).dump())
+        sm2_signer = str(self._signer.signature_algorithm()["algorithm"].dotted) == _oids.SM2_SIGN_WITH_SM3
+        self._ess_der = bytes(_ess_attribute(certificate, sm2_signer).dump())
         self._tsa_name_der = bytes(
             x509.GeneralName({"directory_name": x509.Name.load(_name_der(certificate, "subject"))}).dump()
         )
@@ -239,8 +253,7 @@ class TimestampAuthority:
         tst_info = bytes(tsp.TSTInfo(info).dump())
         return _build_signed_data(
             tst_info,
-            self._key,
-            self._certificate,
+            self._signer,
             content_type=_oids.CMS_TST_INFO,
             signed_data_type=_oids.CMS_SIGNED_DATA,
             detached=False,

@@ -15,18 +15,27 @@ Standard Time (what ofdrw writes), v4 times as GeneralizedTime in UTC.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any, Union
+from typing import Any
 
 from asn1crypto import core
 
 from trustkit.asn1 import ses as asn1_ses
 from trustkit.files import write_atomic
-from trustkit.pki.algorithms import SigningKey, digest, public_key_of, public_keys_equal, sign, signature_algorithm
+from trustkit.pki.algorithms import (
+    SigningKey,
+    digest,
+    public_key_of,
+    public_keys_equal,
+    sign,
+    signature_algorithm,
+)
 from trustkit.pki.certificate import Certificate
-from trustkit.seal._ses_model import ExtData, SealPictureInfo
+from trustkit.pki.signer import LocalSigner, Signer
+from trustkit.seal._ses_model import ExtData, Seal, SealPictureInfo
 from trustkit.seal._ses_parse import CST, parse_seal
 from trustkit.seal._ses_verify import signer_in_seal
 
@@ -208,66 +217,82 @@ def _time_info(moment: datetime, layout: int) -> Any:
     return asn1_ses.SESTime(name="generalized_time", value=moment)
 
 
+@functools.lru_cache(maxsize=32)
+def _loaded_seal(der: bytes, layout: int) -> Any:
+    """The seal as an asn1crypto value, loaded once per seal (embedding it then costs no re-parse)."""
+    return (asn1_ses.SESealV1 if layout == 1 else asn1_ses.SESealV4).load(der)
+
+
 def sign_seal_signature(
-    seal_der: bytes,
+    seal: bytes | Seal,
     *,
     data_hash: bytes,
     property_info: str,
-    signer_key: SigningKey,
-    signer_certificate: Certificate,
+    signer: Signer | None = None,
+    signer_key: SigningKey | None = None,
+    signer_certificate: Certificate | None = None,
     version: int | None = None,
     time: datetime | None = None,
-    timestamp_token: Union[bytes, Timestamper, None] = None,
+    timestamp_token: bytes | Timestamper | None = None,
     ext_datas: Iterable[ExtData] = (),
 ) -> bytes:
     """Stamp: sign DER(TBS_Sign) over ``data_hash`` with a seal; returns the DER ``SES_Signature``.
 
-    :param seal_der: the seal (``.esl`` bytes), embedded byte for byte.
+    :param seal: the seal (``.esl`` bytes, or a parsed :class:`Seal`), embedded byte for byte.
     :param data_hash: the hash of the protected data (OFD: SM3 of the Signature.xml bytes).
     :param property_info: ASCII; for OFD the path of Signature.xml (``/Doc_0/Signs/Sign_0/Signature.xml``).
-    :param signer_key, signer_certificate: the signer (签章者); the certificate must be in the
-        seal's certificate list.
+    :param signer: the signer (签章者) as a :class:`~trustkit.pki.signer.Signer` (a local key or a
+        remote signing service); or give ``signer_key`` and ``signer_certificate``.  The
+        certificate must be in the seal's certificate list.
     :param version: 4 or 1; default: the seal's layout (a v4 signature embeds a v4/v5 seal, a v1
         signature a v1 seal).
-    :param time: the signing time (default now).
+    :param time: the signing time (default now).  v4 writes GeneralizedTime (UTC); v1 writes the
+        text ``yyyy-MM-dd HH:mm:ss`` in China Standard Time, as ofdrw does.
     :param timestamp_token: v4 only: a DER RFC 3161 TimeStampToken, or a function that receives
         the signature value and returns one (the token covers the signature value).
     :param ext_datas: v4 only: ``TBS_Sign.extDatas``.
     :raises ValueError: inconsistent arguments (signer not in the seal's list, key not matching
         the certificate, layout mismatch, non-ASCII property_info, bad hash length).
-    :raises DecodeError: ``seal_der`` is not a readable seal.
+    :raises DecodeError: ``seal`` is not a readable seal.
     """
-    seal = parse_seal(seal_der)
-    layout = seal.version if version is None else version
-    if layout not in (1, 4, 5) or (layout == 1) != (seal.version == 1):
-        raise ValueError(f"a v{layout} signature cannot embed a v{seal.version} seal")
-    _check_key(signer_key, signer_certificate, "signer")
-    if not signer_in_seal(seal, signer_certificate)[0]:
-        raise ValueError("the signer certificate is not in the seal's certificate list")
+    parsed = seal if isinstance(seal, Seal) else parse_seal(seal)
+    layout = parsed.version if version is None else version
+    if layout not in (1, 4, 5) or (layout == 1) != (parsed.version == 1):
+        raise ValueError(f"a v{layout} signature cannot embed a v{parsed.version} seal")
+    if signer is None:
+        if signer_key is None or signer_certificate is None:
+            raise TypeError("give signer=, or both signer_key= and signer_certificate=")
+        _check_key(signer_key, signer_certificate, "signer")
+        signer = LocalSigner(signer_key, signer_certificate)
+    elif signer_key is not None or signer_certificate is not None:
+        raise TypeError("give signer= or signer_key=/signer_certificate=, not both")
+    certificate = signer.certificate
+    if not signer_in_seal(parsed, certificate)[0]:
+        raise ValueError(f"the signer certificate ({certificate.subject_text}) is not in the seal's certificate list")
     if not isinstance(data_hash, (bytes, bytearray)) or not 1 <= len(data_hash) <= 64:
         raise ValueError("data_hash must be 1..64 bytes (SM3: 32)")
     _ascii(property_info, "property_info")
     moment = _utc_seconds(time if time is not None else datetime.now(timezone.utc), "time")
-    algorithm = _algorithm_oid(signer_key)
+    algorithm = str(signer.signature_algorithm()["algorithm"].dotted)
     exts = list(ext_datas)
     if layout == 1:
         if exts or timestamp_token is not None:
             raise ValueError("a v1 signature has no extDatas and no timestamp")
         tbs: Any = asn1_ses.TBSSignV1(
             {
-                "version": seal.header_version,
-                "eseal": asn1_ses.SESealV1.load(seal.der),
+                "version": parsed.header_version,
+                "eseal": _loaded_seal(parsed.der, 1),
                 "time_info": _time_info(moment, 1),
                 "data_hash": bytes(data_hash),
                 "property_info": property_info,
-                "cert": signer_certificate.der,
+                "cert": certificate.der,
                 "signature_algorithm": algorithm,
             }
         )
     else:
         tbs_value: dict[str, Any] = {
-            "version": seal.header_version,
-            "eseal": asn1_ses.SESealV4.load(seal.der),
+            "version": parsed.header_version,
+            "eseal": _loaded_seal(parsed.der, 4),
             "time_info": _time_info(moment, 4),
             "data_hash": bytes(data_hash),
             "property_info": property_info,
@@ -276,15 +301,15 @@ def sign_seal_signature(
             tbs_value["ext_datas"] = _ext_datas(exts)
         tbs = asn1_ses.TBSSignV4(tbs_value)
     tbs_der = bytes(tbs.dump())
-    if seal.der not in tbs_der:  # the seal must be embedded exactly as received
+    if parsed.der not in tbs_der:  # the seal must be embedded exactly as received
         raise AssertionError("internal error: the seal was re-encoded")
-    value = sign(signer_key, tbs_der)
+    value = signer.sign(tbs_der)
     if layout == 1:
         out: Any = asn1_ses.SESSignatureV1({"to_sign": tbs, "signature": value})
     else:
         sig_value: dict[str, Any] = {
             "to_sign": tbs,
-            "cert": signer_certificate.der,
+            "cert": certificate.der,
             "signature_alg_id": algorithm,
             "signature": value,
         }
