@@ -457,21 +457,54 @@ def test_openssl_keys_and_empty_id_default(openssl: str, tmp_path: Path, message
 # ---- demo, bench, help --------------------------------------------------------------------------
 
 
-def test_demo() -> None:
-    result = run_cli("demo", "--quick", "--json")
+def test_demo(tmp_path: Path) -> None:
+    """The README's first command: PKI, seal image, SES v4 seal, OFD licence, stamp, verify, tamper, timings."""
+    from trustkit.ofd import OFDReader
+    from trustkit.seal.ses import parse_seal
+
+    out_dir = tmp_path / "demo"
+    result = run_cli("demo", "--quick", "--json", "--dir", str(out_dir))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["ok"] and data["verified"] and data["tampered_message_rejected"] and data["encryption_round_trip"]
-    assert data["signer_id"] == "1234567812345678"
-    assert sm2.decode_signature_der(bytes.fromhex(data["signature_der"])).hex() == data["signature_raw"]
+    assert data["ok"] and data["valid"] and data["tampered_rejected"]
+    assert "referenced_file_changed" in data["tampered_report"]["signatures"][0]["failures"]
+    assert data["report"]["valid"] and [s["kind"] for s in data["report"]["signatures"]] == ["seal"]
+    checks = {c["name"]: c["ok"] for c in data["report"]["signatures"][0]["checks"]}
+    assert checks["signer_chain"] and checks["maker_chain"] and checks["references"]  # chained to the demo root
     assert set(data["rates_per_second"]) == {"sign", "verify", "verify_prepared_key", "sign_many"}
     assert all(t["count"] == 200 for t in data["timings"].values())
-    text = run_cli("demo", "--count", "50")
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == ["issuing-ca.pem", "licence-stamped.ofd", "licence-tampered.ofd", "licence.ofd", "root.pem",
+                     "seal.esl", "seal.png"]
+    assert not [p for p in out_dir.iterdir() if b"PRIVATE KEY" in p.read_bytes()]  # no key is written
+    assert parse_seal((out_dir / "seal.esl").read_bytes()).version == 4
+    assert (out_dir / "seal.png").read_bytes().startswith(b"\x89PNG")
+    with OFDReader.open(out_dir / "licence-stamped.ofd") as reader:
+        listing = reader.signatures()
+        assert listing is not None and [e.type for e in listing.entries] == ["Seal"]
+        (annot,) = reader.signature(listing.entries[0]).stamp_annots
+        (match,) = reader.find("某某市市场监督管理局")
+        assert annot.boundary.center == pytest.approx(match.box.center)  # centred on the authority's name
+    # The files verify from the command line as the demo says.
+    verify = run_cli("ofd", "verify", str(out_dir / "licence-stamped.ofd"), "--trust", str(out_dir / "root.pem"),
+                     "--untrusted", str(out_dir / "issuing-ca.pem"))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert run_cli("ofd", "verify", str(out_dir / "licence-tampered.ofd")).returncode == 1
+
+    text = run_cli("demo", "--count", "50", cwd=tmp_path)  # default --dir ./trustkit-demo
     assert text.returncode == 0, text.stderr
     out = text.stdout.decode()
-    for needle in ("DER (", "raw r||s", "valid", "tampered message   rejected", "same secret back", "/s"):
-        assert needle in out
+    for needle in ("files in trustkit-demo/", "SES v4", "licence-stamped.ofd", "VALID", "INVALID, as it should be",
+                   "Content.xml", "sign_many", "/s", "next: trustkit ofd verify"):
+        assert needle in out, needle
+    assert (tmp_path / "trustkit-demo" / "licence-stamped.ofd").is_file()
     assert text.stderr == b""
+
+
+def test_demo_bad_dir(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    assert_one_clean_error_line(run_cli("demo", "--quick", "--dir", str(tmp_path / "file")))
+    assert_one_clean_error_line(run_cli("demo", "--quick", "--dir", str(tmp_path / "no" / "such")))
 
 
 class _FakeReport:

@@ -297,7 +297,7 @@ def test_page_placement_size_and_errors() -> None:
     p = pki()
     out = stamp_ofd(licence(), p.local, seal=seal_v4(), placements=[PagePlacement(0, 10, 11, 30, 30)], time=NOW)
     assert _annots(out)[0][1] == Box(10, 11, 30, 30)
-    with pytest.raises(IndexError):
+    with pytest.raises(ValueError, match="does not exist"):
         stamp_ofd(licence(), p.local, seal=seal_v4(), placements=[PagePlacement(3, 10, 10)], time=NOW)
     with pytest.raises(ValueError, match="width_mm"):  # a Sign has no picture to take the size from
         stamp_ofd(licence(), p.local, placements=[PagePlacement(0, 10, 10)], time=NOW)

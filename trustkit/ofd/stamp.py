@@ -164,13 +164,14 @@ def _parse_seal_cached(der: bytes) -> Seal:
 def _page_id(reader: OFDReader, index: int) -> int:
     pages = reader.document().pages
     if not 0 <= index < len(pages):
-        raise IndexError(f"page {index} does not exist (the document has {len(pages)})")
+        raise ValueError(f"page index {index} does not exist (the document has {len(pages)} pages, indexed from 0)")
     return pages[index].id
 
 
 def _page(reader: OFDReader, index: int, cache: dict[int, Page]) -> Page:
     if index not in cache:
-        cache[index] = reader.page(index)  # IndexError names the page count
+        _page_id(reader, index)  # ValueError for a page that does not exist
+        cache[index] = reader.page(index)
     return cache[index]
 
 
