@@ -54,6 +54,9 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("SM3 1 MiB vs hashlib (OpenSSL)", "test_sm3_1mib_trustkit", "test_sm3_1mib_hashlib", unit="MB/s"),
     Comparison("P-256 chain validation, warm context vs pyca verifier", "test_validate_p256_warm_trustkit",
                "test_validate_p256_pyca"),
+    Comparison("PDF stamp+sign SM2 vs pyHanko ES256 signing", "test_stamp_sm2[cms-sm2]",
+               "test_stamp_pyhanko_es256_reference"),
+    Comparison("PDF verify SM2 vs pyHanko's ES256 validator", "test_verify_sm2", "test_verify_pyhanko_es256_reference"),
 )
 #: Absolute targets: (label, benchmark, maximum microseconds per call).
 PER_CALL_LIMITS: tuple[tuple[str, str, float], ...] = (
@@ -61,6 +64,12 @@ PER_CALL_LIMITS: tuple[tuple[str, str, float], ...] = (
     # Issue 3: a 3-certificate SM2 chain with CRLs, >= 3,000 validations/s per core.
     ("SM2 chain+CRL validation, warm context", "test_validate_sm2_warm", 333.0),
     ("SM2 chain+CRL validation, new leaf each call", "test_validate_sm2_warm_new_leaf", 333.0),
+    # Issue 4: a one-page licence OFD, >= 1,000 stamps/s and >= 1,000 verifications/s per core.
+    ("OFD stamp, one-page licence", "test_stamp_licence", 1000.0),
+    ("OFD verify, warm trust store", "test_verify_licence_warm_context", 1000.0),
+    # Issue 5: a one-page PDF, >= 200 stamp+sign/s and >= 300 verifications/s per core.
+    ("PDF stamp + SM2 sign", "test_stamp_sm2[cms-sm2]", 5000.0),
+    ("PDF verify SM2", "test_verify_sm2", 3333.0),
 )
 
 

@@ -163,6 +163,12 @@ def _synthetic(*, sign_us: float = 16.0, cores: int = 2, tongsuopy: bool = True)
         _bench("test_validate_sm2_warm_new_leaf", 56e-6),
         _bench("test_validate_p256_warm_trustkit", 16e-6),
         _bench("test_validate_p256_pyca", 257e-6),
+        _bench("test_stamp_licence", 800e-6),
+        _bench("test_verify_licence_warm_context", 900e-6),
+        _bench("test_stamp_sm2[cms-sm2]", 2.5e-3),
+        _bench("test_stamp_pyhanko_es256_reference", 26e-3),
+        _bench("test_verify_sm2", 2.1e-3),
+        _bench("test_verify_pyhanko_es256_reference", 7.1e-3),
     ]
     if tongsuopy:
         benches += [_bench("test_sign_tongsuopy_sm2", 320e-6), _bench("test_verify_tongsuopy_sm2", 1000e-6)]

@@ -13,6 +13,7 @@ at the signing time; data hash.
 
 from __future__ import annotations
 
+import functools
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,9 +22,18 @@ from typing import Any
 from trustkit.errors import InvalidSignature, TrustkitError, UnsupportedAlgorithmError
 from trustkit.pki.algorithms import digest, verify_vartime
 from trustkit.pki.certificate import Certificate
-from trustkit.pki.validation import Purpose, ValidationContext, ValidationReport, validate_chain
+from trustkit.pki.validation import (
+    Purpose,
+    ValidationContext,
+    ValidationReport,
+    validate_chain,
+)
 from trustkit.seal._ses_model import CertDigest, Seal, SealSignature
-from trustkit.seal._ses_parse import parse_seal, parse_seal_signature, verifiable_signature
+from trustkit.seal._ses_parse import (
+    parse_seal,
+    parse_seal_signature,
+    verifiable_signature,
+)
 
 __all__ = [
     "SealFailure",
@@ -164,6 +174,12 @@ def _signature_ok(certificate: Certificate, algorithm: str, value: bytes, data: 
     return True
 
 
+@functools.lru_cache(maxsize=256)
+def _maker_signature_ok(maker_certificate_der: bytes, algorithm: str, value: bytes, signed_bytes: bytes) -> bool:
+    """The seal maker's signature, memoised: a seal is verified again on every document it stamps."""
+    return _signature_ok(Certificate.from_der(maker_certificate_der), algorithm, value, signed_bytes)
+
+
 def _moment(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(timezone.utc)
@@ -196,7 +212,8 @@ def validate_seal(
     parsed = seal if isinstance(seal, Seal) else parse_seal(seal)
     moment = _moment(at)
     failures: list[SealFailure] = []
-    maker_ok = _signature_ok(parsed.maker_certificate, parsed.signature_algorithm, parsed.signature, parsed.signed_bytes)
+    maker_ok = _maker_signature_ok(parsed.maker_certificate.der, parsed.signature_algorithm, parsed.signature,
+                                   parsed.signed_bytes)
     if not maker_ok:
         failures.append(SealFailure("maker_signature_invalid", "the seal maker's signature does not verify"))
     within = parsed.valid_start <= moment <= parsed.valid_end
