@@ -70,6 +70,8 @@ PER_CALL_LIMITS: tuple[tuple[str, str, float], ...] = (
     # Issue 5: a one-page PDF, >= 200 stamp+sign/s and >= 300 verifications/s per core.
     ("PDF stamp + SM2 sign", "test_stamp_sm2[cms-sm2]", 5000.0),
     ("PDF verify SM2", "test_verify_sm2", 3333.0),
+    # Issue 6: scan-to-show QR verification, >= 5,000/s per core.
+    ("QR verify, SM2 static", "test_qr_verify_sm2", 200.0),
 )
 
 

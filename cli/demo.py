@@ -41,7 +41,7 @@ SEAL_CODE = "3301000012345"
 ESID = "33010000000001"
 HOLDER = "某某数字科技有限公司"
 TAMPERED_HOLDER = "某某贸易有限公司"  # same length, so nothing but the text changes
-USCC = "91330100MA2XXXXX1K"  # an 18-character unified social credit code, made up
+USCC = "91330100MA2AB3CD0Y"  # made up, with valid check characters (GB 32100, GB 11714)
 MESSAGE = "电子证照 licence 3301XX-2026-000123: 张三".encode()
 
 FILES = {

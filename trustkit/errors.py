@@ -18,6 +18,9 @@ __all__ = [
     "ConfigurationError",
     "CertificateValidationError",
     "TimestampError",
+    "InvalidCodeError",
+    "ExpiredQRError",
+    "UntrustedIssuerError",
     "SecurityWarning",
 ]
 
@@ -110,6 +113,31 @@ class TimestampError(TrustkitError):
     def __init__(self, message: str = "", *, code: str | None = None, fail_info: frozenset[str] = frozenset()) -> None:
         super().__init__(message, code=code)
         self.fail_info = fail_info
+
+
+class InvalidCodeError(DecodeError):
+    """A licence identifier, USCC or ID number is malformed or its check character is wrong.
+
+    ``part`` names the offending part ("type_code", "check", "birth_date", ...).
+    """
+
+    code = "invalid_code"
+
+    def __init__(self, message: str = "", *, part: str = "", code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.part = part
+
+
+class ExpiredQRError(TrustkitError):
+    """The QR token's ``exp`` has passed (or its ``iat`` lies in the future: code ``qr_not_yet_valid``)."""
+
+    code = "qr_expired"
+
+
+class UntrustedIssuerError(TrustkitError):
+    """The signing key is not in the trust list, has expired there, or signs for another issuer."""
+
+    code = "untrusted_issuer"
 
 
 class SecurityWarning(UserWarning):
