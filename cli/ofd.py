@@ -131,9 +131,12 @@ def parse_pages(text: str) -> tuple[int, ...]:
     return tuple(p - 1 for p in pages)
 
 
-def _occurrence(text: str) -> int | None:
-    if text == "all":
-        return None
+_ALL = "all"
+
+
+def _occurrence(text: str) -> int | str:
+    if text == _ALL:
+        return _ALL
     try:
         value = int(text)
     except ValueError:
@@ -163,7 +166,9 @@ def placements_from(args: argparse.Namespace) -> list[Placement]:
     if args.keyword is not None:
         if not args.keyword.strip():
             raise CommandError("--keyword needs some text")
-        return [KeywordPlacement(args.keyword, args.occurrence, **size)]
+        # Default: the first occurrence (as `trustkit pdf stamp`); "all" stamps every one.
+        occurrence = None if args.occurrence == _ALL else (args.occurrence or 0)
+        return [KeywordPlacement(args.keyword, occurrence, **size)]
     if args.riding:
         pages = parse_pages(args.pages) if args.pages is not None else None
         return [RidingPlacement(pages, y_mm=args.y_riding, **size)]
@@ -527,7 +532,7 @@ def register(sub: Any) -> None:
     where.add_argument("--y", type=_float, metavar="MM", help="top edge of the seal, mm from the page's top")
     where.add_argument("--keyword", metavar="TEXT", help="centre the seal on this text")
     where.add_argument("--occurrence", type=_occurrence, metavar="N|all",
-                       help="which occurrence of --keyword (1 = first; default all)")
+                       help="which occurrence of --keyword (1 = first, the default; 'all' for every one)")
     where.add_argument("--riding", action="store_true", help="riding seal across the right edge of the pages")
     where.add_argument("--pages", metavar="LIST", help="pages of the riding seal, e.g. 1-3 or 1,3,5 (default all)")
     where.add_argument("--riding-y", dest="y_riding", type=_float, metavar="MM",

@@ -164,8 +164,10 @@ def test_stamp_by_coordinates(setup: Setup, tmp_path: Path) -> None:
 
 
 def test_stamp_keyword_occurrences(setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(setup.stamp(tmp_path / "all.ofd", "--keyword", "签章处")) == 0
-    assert [a[0] for a in annots(tmp_path / "all.ofd")] == [1, 3]  # default: every occurrence
+    assert main(setup.stamp(tmp_path / "first.ofd", "--keyword", "签章处")) == 0
+    assert [a[0] for a in annots(tmp_path / "first.ofd")] == [1]  # default: the first occurrence
+    assert main(setup.stamp(tmp_path / "all.ofd", "--keyword", "签章处", "--occurrence", "all")) == 0
+    assert [a[0] for a in annots(tmp_path / "all.ofd")] == [1, 3]
     assert main(setup.stamp(tmp_path / "two.ofd", "--keyword", "签章处", "--occurrence", "2")) == 0
     assert [a[0] for a in annots(tmp_path / "two.ofd")] == [3]
     capsys.readouterr()
