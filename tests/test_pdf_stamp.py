@@ -335,3 +335,17 @@ def test_position_is_relative_to_the_crop_box() -> None:
 def test_rotated_pages_are_refused() -> None:
     with pytest.raises(ValueError, match="rotated"):
         stamp_pdf(_cjk_pdf(rotate=90), pki().signer(), seal_image=seal_image(), placement=PagePosition(1, 30, 30))
+
+
+def test_oid_registration_leaves_asn1crypto_usable() -> None:
+    """After trustkit.pdf names the SM OIDs, asn1crypto still builds identifiers from dotted and named forms."""
+    from asn1crypto import algos
+
+    from trustkit.pdf._pyhanko_sm2 import register_sm_oids
+
+    register_sm_oids()
+    register_sm_oids()  # idempotent
+    assert algos.SignedDigestAlgorithm({"algorithm": "1.2.156.10197.1.501"}).dump() == \
+        algos.SignedDigestAlgorithm({"algorithm": "sm2sign_with_sm3"}).dump()
+    assert algos.DigestAlgorithm({"algorithm": "sm3"})["algorithm"].dotted == "1.2.156.10197.1.401"
+    assert algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"})["algorithm"].dotted == "1.2.840.113549.1.1.11"

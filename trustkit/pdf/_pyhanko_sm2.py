@@ -47,7 +47,9 @@ def _register(spec: Any, dotted: str, name: str) -> None:
             f"asn1crypto already maps {dotted} to {current!r}; trustkit.pdf needs {name!r}"
         )
     spec._map[dotted] = name
-    spec._reverse_map = None  # asn1crypto rebuilds it lazily from _map
+    # Rebuild the reverse map now: asn1crypto only fills it lazily on some paths, and a None left
+    # here breaks ObjectIdentifier.set() for every later value of this type.
+    spec._reverse_map = {value: key for key, value in spec._map.items()}
 
 
 def register_sm_oids() -> None:

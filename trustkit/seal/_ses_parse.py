@@ -21,6 +21,7 @@ Every failure is a :class:`~trustkit.errors.DecodeError` naming the element that
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -507,9 +508,15 @@ def parse_seal(data: bytes) -> Seal:
     :raises DecodeError: malformed or unknown structure, with the element that is wrong.
     :raises TypeError: ``data`` is not bytes.
     """
-    raw = _as_bytes(data, "seal")
+    return _parse_seal_der(_as_bytes(data, "seal"))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_seal_der(der: bytes) -> Seal:
+    """A seal parsed once per distinct DER: seals are immutable, and the same seal arrives inside
+    every signature it makes (parse failures are not cached)."""
     reader = _Reader()
-    return _parse_seal_node(reader, reader.node(raw, "SESeal"))
+    return _parse_seal_node(reader, reader.node(der, "SESeal"))
 
 
 # ---- the signature -----------------------------------------------------------------------------
@@ -601,8 +608,7 @@ def parse_seal_signature(data: bytes) -> SealSignature:
         cert_node, alg_node, sig_node = top[1:4]
         timestamp = _tagged_bits(reader, top[4], "SES_Signature.timeStamp") if len(top) == 5 else None
     tbs_version = reader.integer(parts[0], "TBS_Sign.version")
-    seal_reader = _Reader()
-    seal = _parse_seal_node(seal_reader, parts[1])
+    seal = _parse_seal_der(parts[1].der)
     if (seal.version == 1) != (version == 1):
         raise DecodeError(f"SES_Signature: a v{version} signature layout embeds a v{seal.version} seal")
     if version != 1:
