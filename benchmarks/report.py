@@ -57,6 +57,9 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("PDF stamp+sign SM2 vs pyHanko ES256 signing", "test_stamp_sm2[cms-sm2]",
                "test_stamp_pyhanko_es256_reference"),
     Comparison("PDF verify SM2 vs pyHanko's ES256 validator", "test_verify_sm2", "test_verify_pyhanko_es256_reference"),
+    Comparison("SM2 token issue vs PyJWT ES256", "test_token_issue_sm2", "test_token_issue_pyjwt_es256", 1.2),
+    Comparison("SM2 token verify (cached key) vs PyJWT ES256", "test_token_verify_sm2_cached",
+               "test_token_verify_pyjwt_es256", 1.0),
 )
 #: Absolute targets: (label, benchmark, maximum microseconds per call).
 PER_CALL_LIMITS: tuple[tuple[str, str, float], ...] = (

@@ -20,7 +20,6 @@ from trustkit.token import (
     SM2_ALIASES,
     KeySet,
     PublicJWK,
-    SigningJWK,
     TokenValidationError,
     issue,
     load_public_jwk,

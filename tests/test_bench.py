@@ -170,6 +170,10 @@ def _synthetic(*, sign_us: float = 16.0, cores: int = 2, tongsuopy: bool = True)
         _bench("test_verify_sm2", 2.1e-3),
         _bench("test_verify_pyhanko_es256_reference", 7.1e-3),
         _bench("test_qr_verify_sm2", 78e-6),
+        _bench("test_token_issue_sm2", 44e-6),
+        _bench("test_token_issue_pyjwt_es256", 87e-6),
+        _bench("test_token_verify_sm2_cached", 55e-6),
+        _bench("test_token_verify_pyjwt_es256", 234e-6),
     ]
     if tongsuopy:
         benches += [_bench("test_sign_tongsuopy_sm2", 320e-6), _bench("test_verify_tongsuopy_sm2", 1000e-6)]

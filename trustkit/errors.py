@@ -21,6 +21,7 @@ __all__ = [
     "InvalidCodeError",
     "ExpiredQRError",
     "UntrustedIssuerError",
+    "TokenValidationError",
     "SecurityWarning",
 ]
 
@@ -138,6 +139,23 @@ class UntrustedIssuerError(TrustkitError):
     """The signing key is not in the trust list, has expired there, or signs for another issuer."""
 
     code = "untrusted_issuer"
+
+
+class TokenValidationError(TrustkitError):
+    """A well-formed, correctly signed token failed a policy check, or no key may verify it.
+
+    ``code`` says which check (stable strings for programs and wire protocols):
+
+    ``expired``, ``not_yet_valid``, ``issued_in_future`` (RFC 7519 4.1.4-4.1.6, with leeway);
+    ``wrong_issuer``, ``wrong_audience`` (4.1.1, 4.1.3); ``missing_claim``, ``invalid_claim``
+    (a registered claim of the wrong type); ``revoked`` (``jti`` reported by ``is_revoked``);
+    ``wrong_type`` (header ``typ``); ``unknown_key`` (no key with the token's ``kid``);
+    ``key_mismatch`` (the key cannot serve the token's ``alg``: algorithm confusion);
+    ``untrusted_header_key`` (``jwk``/``jku``/``x5u`` in the header); ``unsupported_crit``
+    (RFC 7515 4.1.11).
+    """
+
+    code = "token_invalid"
 
 
 class SecurityWarning(UserWarning):
