@@ -286,7 +286,7 @@ def _stamp(args: argparse.Namespace) -> int:
         try:
             results.append(_stamp_one(source, target, args, signer, seal, placements, timestamp))
         except (TrustkitError, CommandError, OSError, ValueError) as exc:
-            failures.append({"input": source, "error": _error_of(exc)})
+            failures.append({"input": source, "error": error_of(exc)})
         progress.step(source)
     progress.finish()
     lines = [_stamp_line(r) for r in results]
@@ -297,29 +297,32 @@ def _stamp(args: argparse.Namespace) -> int:
     return EXIT_ERROR if failures else EXIT_OK
 
 
-def _error_of(exc: BaseException) -> dict[str, str]:
+def error_of(exc: BaseException, path: str | None = None) -> dict[str, str]:
+    """A per-file error for batch output: stable code and a message (prefixed with ``path`` if given)."""
+    prefix = f"{path}: " if path else ""
     if isinstance(exc, TrustkitError):
-        return {"code": exc.code, "message": exc.message or type(exc).__name__}
+        return {"code": exc.code, "message": prefix + (exc.message or type(exc).__name__)}
     if isinstance(exc, CommandError):
         return {"code": exc.code, "message": str(exc)}
     if isinstance(exc, FileNotFoundError):
-        return {"code": "file_not_found", "message": f"no such file: {exc.filename}"}
+        return {"code": "file_not_found", "message": f"no such file: {exc.filename or path}"}
     if isinstance(exc, OSError):
-        return {"code": "os_error", "message": f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)}
-    return {"code": "invalid_input", "message": str(exc) or "invalid input"}
+        where = exc.filename or path
+        return {"code": "os_error", "message": f"{where}: {exc.strerror or exc}" if where else str(exc)}
+    return {"code": "invalid_input", "message": prefix + (str(exc) or "invalid input")}
 
 
 # ---- verify ------------------------------------------------------------------------------------
 
 
-def documents_in(paths: Iterable[str]) -> list[str]:
-    """The files named, with a directory standing for every ``*.ofd`` below it (sorted)."""
+def documents_in(paths: Iterable[str], suffix: str = ".ofd") -> list[str]:
+    """The files named, with a directory standing for every ``*<suffix>`` below it (sorted)."""
     found: list[str] = []
     for path in paths:
-        if Path(path).is_dir():
-            inside = sorted(str(p) for p in Path(path).rglob("*") if p.suffix.lower() == ".ofd" and p.is_file())
+        if path != "-" and Path(path).is_dir():
+            inside = sorted(str(p) for p in Path(path).rglob("*") if p.suffix.lower() == suffix and p.is_file())
             if not inside:
-                raise CommandError(f"{path}: no .ofd files in this directory", code="file_not_found")
+                raise CommandError(f"{path}: no {suffix} files in this directory", code="file_not_found")
             found.extend(inside)
         else:
             found.append(path)
@@ -368,7 +371,7 @@ def _verify(args: argparse.Namespace) -> int:
         try:
             report = verify_ofd(path, context=context, certificates=certificates, at=at)
         except (TrustkitError, OSError, ValueError) as exc:
-            error = _error_of(exc)
+            error = error_of(exc)
             counts["error"] += 1
             documents.append({"document": path, "valid": False, "error": error})
             blocks.append(f"{path}: ERROR {error['message']}")
@@ -482,7 +485,8 @@ def _show(args: argparse.Namespace) -> int:
 # ---- registration ------------------------------------------------------------------------------
 
 
-def _float(text: str) -> float:
+def finite_float(text: str) -> float:
+    """argparse type: a finite number (millimetres and the like)."""
     try:
         value = float(text)
     except ValueError:
@@ -528,17 +532,17 @@ def register(sub: Any) -> None:
                        help="ses (default with --seal), sign-raw (default without) or sign-cms")
     where = stamp.add_argument_group("placement (one of)")
     where.add_argument("--page", type=int, metavar="N", help="page number (1 = first) for --x/--y")
-    where.add_argument("--x", type=_float, metavar="MM", help="left edge of the seal, mm from the page's left")
-    where.add_argument("--y", type=_float, metavar="MM", help="top edge of the seal, mm from the page's top")
+    where.add_argument("--x", type=finite_float, metavar="MM", help="left edge of the seal, mm from the page's left")
+    where.add_argument("--y", type=finite_float, metavar="MM", help="top edge of the seal, mm from the page's top")
     where.add_argument("--keyword", metavar="TEXT", help="centre the seal on this text")
     where.add_argument("--occurrence", type=_occurrence, metavar="N|all",
                        help="which occurrence of --keyword (1 = first, the default; 'all' for every one)")
     where.add_argument("--riding", action="store_true", help="riding seal across the right edge of the pages")
     where.add_argument("--pages", metavar="LIST", help="pages of the riding seal, e.g. 1-3 or 1,3,5 (default all)")
-    where.add_argument("--riding-y", dest="y_riding", type=_float, metavar="MM",
+    where.add_argument("--riding-y", dest="y_riding", type=finite_float, metavar="MM",
                        help="top of the riding seal (default: centred)")
-    where.add_argument("--width-mm", type=_float, metavar="MM", help="displayed width (default: the seal picture's)")
-    where.add_argument("--height-mm", type=_float, metavar="MM", help="displayed height (default: the picture's)")
+    where.add_argument("--width-mm", type=finite_float, metavar="MM", help="displayed width (default: the seal picture's)")
+    where.add_argument("--height-mm", type=finite_float, metavar="MM", help="displayed height (default: the picture's)")
     stamp.add_argument("--tsa-key", metavar="KEY", help="in-process TSA key: embed an RFC 3161 timestamp (ses)")
     stamp.add_argument("--tsa-cert", metavar="CERT", help="the TSA certificate (timeStamping EKU)")
     stamp.add_argument("--tsa-policy", default=DEFAULT_POLICY, metavar="OID",
@@ -583,4 +587,4 @@ def register(sub: Any) -> None:
     show.set_defaults(handler=_show)
 
 
-__all__ = ["Progress", "documents_in", "parse_pages", "placements_from", "register"]
+__all__ = ["Progress", "documents_in", "error_of", "finite_float", "parse_pages", "placements_from", "register"]

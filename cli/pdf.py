@@ -58,7 +58,8 @@ from ._output import (
     wants_json,
     write_output,
 )
-from .ofd import Progress, parse_pages
+from .ofd import Progress, error_of, finite_float, parse_pages
+from .ofd import documents_in as ofd_documents_in
 from .pki import (
     add_trust_options,
     load_signing_key,
@@ -308,16 +309,7 @@ def _stamp(args: argparse.Namespace) -> int:
 
 def documents_in(paths: Iterable[str]) -> list[str]:
     """The files named, with a directory standing for every ``*.pdf`` below it (sorted)."""
-    found: list[str] = []
-    for path in paths:
-        if path != "-" and Path(path).is_dir():
-            inside = sorted(str(p) for p in Path(path).rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
-            if not inside:
-                raise CommandError(f"{path}: no .pdf files in this directory", code="file_not_found")
-            found.extend(inside)
-        else:
-            found.append(path)
-    return found
+    return ofd_documents_in(paths, ".pdf")
 
 
 def invalid_reason(report: DocumentReport) -> dict[str, str]:
@@ -337,18 +329,6 @@ def _payload(report: DocumentReport) -> dict[str, Any]:
     if not report.valid:
         payload["error"] = invalid_reason(report)
     return payload
-
-
-def _error_of(path: str, exc: BaseException) -> dict[str, str]:
-    if isinstance(exc, TrustkitError):
-        return {"code": exc.code, "message": f"{path}: {exc.message or type(exc).__name__}"}
-    if isinstance(exc, CommandError):
-        return {"code": exc.code, "message": str(exc)}
-    if isinstance(exc, FileNotFoundError):
-        return {"code": "file_not_found", "message": f"no such file: {exc.filename or path}"}
-    if isinstance(exc, OSError):
-        return {"code": "os_error", "message": f"{path}: {exc.strerror or exc}"}
-    return {"code": "invalid_input", "message": f"{path}: {exc}"}
 
 
 NO_TRUST_NOTE = "note: no --trust given, so certificate chains were not checked"
@@ -379,7 +359,7 @@ def _verify(args: argparse.Namespace) -> int:
         try:
             report = verify_pdf(read_pdf(path), context=context, at=at, name=path)
         except (TrustkitError, CommandError, OSError, ValueError) as exc:
-            error = _error_of(path, exc)
+            error = error_of(exc, path)
             counts["error"] += 1
             documents.append({"document": path, "valid": False, "error": error})
             blocks.append(f"{path}: ERROR {error['message']}")
@@ -399,16 +379,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 # ---- registration ------------------------------------------------------------------------------
-
-
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError("must be a finite number")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -459,8 +429,8 @@ def register(sub: Any) -> None:
                           help=f"printed size: 42 or 45x30 (default: the picture's, {DEFAULT_SEAL_MM:g} for --seal-org)")
     where = stamp.add_argument_group("placement (one of)")
     where.add_argument("--page", type=int, metavar="N", help="page number (1 = first, -1 = last) for --x/--y")
-    where.add_argument("--x", type=_float, metavar="MM", help="the seal's centre, mm from the page's left edge")
-    where.add_argument("--y", type=_float, metavar="MM", help="the seal's centre, mm from the top (see --origin)")
+    where.add_argument("--x", type=finite_float, metavar="MM", help="the seal's centre, mm from the page's left edge")
+    where.add_argument("--y", type=finite_float, metavar="MM", help="the seal's centre, mm from the top (see --origin)")
     where.add_argument("--origin", choices=ORIGINS, help="where --y is measured from (default top-left)")
     where.add_argument("--keyword", metavar="TEXT", help="centre the seal on this text of the page")
     where.add_argument("--occurrence", type=_occurrence, metavar="N|all",
@@ -468,7 +438,7 @@ def register(sub: Any) -> None:
     where.add_argument("--riding", action="store_true", help="riding seal across the right edges of the pages")
     where.add_argument("--pages", metavar="LIST",
                        help="pages for --riding (default all) or to search for --keyword, e.g. 1-3 or 1,3,5")
-    where.add_argument("--riding-y", type=_float, metavar="MM",
+    where.add_argument("--riding-y", type=finite_float, metavar="MM",
                        help="the riding seal's centre, mm from the top (default: the middle of each page)")
     tsa = stamp.add_argument_group("timestamp (optional; RFC 3161 over the signature value)")
     tsa.add_argument("--tsa-url", metavar="URL", help="a TSA to ask over HTTP")
