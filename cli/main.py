@@ -41,7 +41,7 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser (imports the library and every command module)."""
-    from . import bench, cms, demo, doctor, keys, ofd, pdf, pki, seal, serve, signing, token, ts
+    from . import bench, cms, daemon, demo, doctor, keys, licence, ofd, pdf, pki, seal, serve, signing, token, ts
     from ._output import ArgumentParser
 
     parser = ArgumentParser(
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="machine-readable output (also accepted after the command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     sub.required = True
-    for module in (demo, keys, signing, doctor, pki, cms, ts, seal, ofd, pdf, token, serve, bench):
+    for module in (demo, keys, signing, doctor, pki, cms, ts, seal, ofd, pdf, licence, token, serve, daemon, bench):
         module.register(sub)
     return parser
 

@@ -16,6 +16,8 @@ from trustkit.licence.codes import (
     validate_id_number,
     validate_uscc,
 )
+from trustkit.licence.batch import issue_batch, read_csv_records
+from trustkit.licence.issue import build_licence, issue_licence
 from trustkit.licence.model import (
     HOLDER_ID_TYPES,
     LICENCE_XML_NAMESPACE,
@@ -42,8 +44,20 @@ from trustkit.licence.status import (
     load_status_list,
     make_status_list,
 )
+from trustkit.licence.template import Template, load_template
+from trustkit.licence.verify import DirectoryVerification, LicenceVerification, verify_directory, verify_licence
 
 __all__ = [
+    "DirectoryVerification",
+    "LicenceVerification",
+    "Template",
+    "build_licence",
+    "issue_batch",
+    "issue_licence",
+    "load_template",
+    "read_csv_records",
+    "verify_directory",
+    "verify_licence",
     "HOLDER_ID_TYPES",
     "LICENCE_XML_NAMESPACE",
     "USCC",
