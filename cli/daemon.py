@@ -1,4 +1,8 @@
-"""``trustkit daemon serve|init|unseal|seal|status|bench`` and ``trustkit audit verify``."""
+"""``trustkit daemon serve|init|unseal|seal|status|bench`` and ``trustkit audit verify``.
+
+``trustkit serve`` (cli/serve.py) and ``trustkit bench --target`` (cli/bench.py) reuse the
+handlers here: ``daemon serve`` and ``daemon bench`` are their aliases.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._output import EXIT_INVALID, EXIT_OK, CommandError, command, emit
+from ._output import EXIT_INVALID, EXIT_OK, CommandError, command, emit, wants_json
 
 DEFAULT_ADDR = "http://127.0.0.1:8200"
 
@@ -131,15 +135,20 @@ def _status(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from trustkit.daemon.loadgen import BenchSettings, render_chart, run_bench
 
-    token = os.environ.get(args.token_env or "TRUSTKIT_TOKEN") or (
+    token = getattr(args, "token", None) or os.environ.get(args.token_env or "TRUSTKIT_TOKEN") or (
         Path(args.token_file).read_text().strip() if args.token_file else None)
     if not token:
         raise CommandError("give --token-file FILE or set TRUSTKIT_TOKEN")
-    levels = [int(x) for x in args.concurrency.split(",")] if args.concurrency else None
+    try:
+        levels = [int(x) for x in args.concurrency.split(",")] if args.concurrency else None
+    except ValueError:
+        raise CommandError("--concurrency takes comma-separated integers, e.g. 1,2,4,8") from None
+    if levels is not None and (not levels or min(levels) < 1):
+        raise CommandError("--concurrency levels must be >= 1")
     settings = BenchSettings(target=args.target, token=token, key=args.key, key_type=args.key_type,
                              duration=args.duration, batch_size=args.batch_size,
                              levels=tuple(levels) if levels else BenchSettings.levels,
-                             progress=not args.json, rate=args.rate, verify_tls=args.ca or True)
+                             progress=not wants_json(args), rate=args.rate, verify_tls=args.ca or True)
     result = run_bench(settings)
     if args.chart:
         render_chart(result, args.chart)
@@ -178,6 +187,22 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return EXIT_INVALID
 
 
+def bench_options(parser: argparse._ActionsContainer) -> None:
+    """The load generator's options (shared by ``trustkit daemon bench`` and ``trustkit bench --target``)."""
+    parser.add_argument("--token", metavar="TOKEN", help="API token (visible in the process list: prefer "
+                        "--token-file or $TRUSTKIT_TOKEN)")
+    parser.add_argument("--token-file", metavar="FILE", help="API token file")
+    parser.add_argument("--token-env", metavar="VAR", help="environment variable holding the token "
+                        "(default TRUSTKIT_TOKEN)")
+    parser.add_argument("--ca", metavar="PEM", help="CA bundle for an HTTPS daemon")
+    parser.add_argument("--key", default="bench-sm2", help="key to sign with (created if missing)")
+    parser.add_argument("--key-type", default="sm2", help="sm2, ecdsa-p256, ed25519, ... (default sm2)")
+    parser.add_argument("--concurrency", metavar="N,N,...", help="connection levels (default 1,2,4,8,16,32)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per level and mode (default 3)")
+    parser.add_argument("--batch-size", type=int, default=100, help="items per batched request (default 100)")
+    parser.add_argument("--rate", type=float, default=0.0, help="also run an open-loop test at this rate (req/s)")
+
+
 def _client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--addr", default=os.environ.get("TRUSTKIT_ADDR", DEFAULT_ADDR),
                         help=f"daemon URL (default $TRUSTKIT_ADDR or {DEFAULT_ADDR})")
@@ -204,9 +229,11 @@ def register(sub: Any) -> None:
     init.add_argument("--token-out", metavar="FILE", help="write the root token here (0600) instead of printing it")
     init.set_defaults(handler=_init)
 
-    serve = command(daemon_sub, "serve", help="run the daemon (starts sealed)",
+    serve = command(daemon_sub, "serve", help="run the daemon (starts sealed; same as 'trustkit serve')",
                     examples="  trustkit daemon serve --data-dir /var/lib/trustkit\n"
-                             "  trustkit daemon serve --config daemon.toml --workers 2 --unseal-passphrase-file p")
+                             "  trustkit daemon serve --config daemon.toml --workers 2 --unseal-passphrase-file p\n"
+                             "workers > 1: the unseal state is per worker process and PUT /v1/sys/unseal reaches "
+                             "only one\nworker, so multi-worker mode requires unseal_passphrase_file.")
     _config_flags(serve)
     serve.set_defaults(handler=_serve)
 
@@ -222,17 +249,9 @@ def register(sub: Any) -> None:
 
     bench = command(daemon_sub, "bench", help="load-test a daemon: concurrency sweep, latency percentiles, chart",
                     examples="  trustkit daemon bench --target http://127.0.0.1:8200 --token-file root.token "
-                             "--chart bench.png")
+                             "--chart bench.png\n  (same as: trustkit bench --target URL ... --plot bench.png)")
     bench.add_argument("--target", required=True, metavar="URL")
-    bench.add_argument("--token-file", metavar="FILE")
-    bench.add_argument("--token-env", metavar="VAR")
-    bench.add_argument("--ca", metavar="PEM")
-    bench.add_argument("--key", default="bench-sm2", help="key to sign with (created if missing)")
-    bench.add_argument("--key-type", default="sm2")
-    bench.add_argument("--concurrency", metavar="N,N,...", help="levels (default 1,2,4,8,16,32)")
-    bench.add_argument("--duration", type=float, default=3.0, help="seconds per level and mode")
-    bench.add_argument("--batch-size", type=int, default=100)
-    bench.add_argument("--rate", type=float, default=0.0, help="also run an open-loop test at this rate (req/s)")
+    bench_options(bench)
     bench.add_argument("--chart", metavar="PNG", help="write a chart (needs matplotlib)")
     bench.set_defaults(handler=_bench)
 

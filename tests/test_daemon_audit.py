@@ -22,9 +22,9 @@ from trustkit.daemon.audit import (
     verify_audit,
 )
 from trustkit.daemon.config import load_config
-from trustkit.daemon.errors import AuditUnavailableError
 from trustkit.daemon.state import Daemon
 from trustkit.daemon.storage import SQLiteStorage
+from trustkit.errors import AuditUnavailableError
 from trustkit.primitives import sm3
 
 with warnings.catch_warnings():

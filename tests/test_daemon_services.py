@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,9 @@ from trustkit.primitives import sm2
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "licence_templates"
 
 
 @pytest.fixture()
@@ -98,7 +102,7 @@ def test_pdf_stamp_endpoint(client: tuple[TestClient, dict[str, str]]) -> None:
 
 def test_rfc3161_service_signed_by_a_daemon_key(client: tuple[TestClient, dict[str, str]]) -> None:
     c, headers = client
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     certificate = _key_certificate(c, headers, "tsa", CertificateProfile.TIMESTAMPING, now)
     assert c.put("/v1/trustkit/tsa", json={"key": "tsa"}, headers=headers).status_code == 204
     data = b"document to timestamp"
@@ -109,3 +113,63 @@ def test_rfc3161_service_signed_by_a_daemon_key(client: tuple[TestClient, dict[s
     info = verify_timestamp(token_from_response(r.content), data=data, tsa_certificate=certificate)
     assert abs((info.gen_time - now).total_seconds()) < 120
     assert c.post("/v1/trustkit/timestamp", content=request, headers=headers).status_code == 400  # content type
+
+
+def test_licence_issue_endpoint_seals_a_licence_that_verifies(client: tuple[TestClient, dict[str, str]]) -> None:
+    from test_ofd_stamp import NOW, make_test_seal, pki
+
+    from trustkit.licence import verify_licence
+
+    c, headers = client
+    certificate = _key_certificate(c, headers, "authority", CertificateProfile.SEAL_SIGNER, NOW)
+    seal = make_test_seal(4, signer=certificate)
+    assert c.put("/v1/trustkit/seals/hr-seal", json={"seal": base64.b64encode(seal).decode()},
+                 headers=headers).status_code == 204
+    template_text = (EXAMPLES / "qualification_certificate.json").read_text(encoding="utf-8")
+    r = c.put("/v1/trustkit/licence/templates/qualification", json={"template": template_text}, headers=headers)
+    assert r.status_code == 204, r.text
+    record = json.loads((EXAMPLES / "qualification_certificate.record.json").read_text(encoding="utf-8"))
+    body = {"record": record, "template": "qualification", "seal": "hr-seal", "time": NOW.isoformat()}
+    r = c.post("/v1/trustkit/licence/issue/authority", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["identifier"] == record["identifier"]
+    document = base64.b64decode(r.json()["data"]["document"])
+    result = verify_licence(document, context=pki().context(), at=NOW + dt.timedelta(days=1))
+    assert result.valid, [(f.name, f.code) for f in result.failures]
+    assert result.record is not None and result.record.holder_name == record["holder_name"]
+
+
+def test_licence_issue_endpoint_refusals(client: tuple[TestClient, dict[str, str]]) -> None:
+    from test_ofd_stamp import NOW, make_test_seal
+
+    c, headers = client
+    certificate = _key_certificate(c, headers, "authority", CertificateProfile.SEAL_SIGNER, NOW)
+    c.put("/v1/trustkit/seals/hr-seal", json={"seal": base64.b64encode(make_test_seal(4, signer=certificate)).decode()},
+          headers=headers)
+    template = json.loads((EXAMPLES / "qualification_certificate.json").read_text(encoding="utf-8"))
+    assert c.put("/v1/trustkit/licence/templates/t", json={"template": template}, headers=headers).status_code == 204
+    with_image = {**template, "background": {"image": "/etc/hostname.png"}}
+    r = c.put("/v1/trustkit/licence/templates/img", json={"template": with_image}, headers=headers)
+    assert r.status_code == 400 and "background image" in r.json()["errors"][0]
+    r = c.put("/v1/trustkit/licence/templates/bad", json={"template": {"name": "x"}}, headers=headers)
+    assert r.status_code == 400 and "template" in r.json()["errors"][0]
+    record = json.loads((EXAMPLES / "qualification_certificate.record.json").read_text(encoding="utf-8"))
+    good = {"record": record, "template": "t", "seal": "hr-seal", "time": NOW.isoformat()}
+    cases = [
+        ({**good, "record": {**record, "holder_code": "350102199003071235"}}, "record"),  # wrong check character
+        ({**good, "template": "missing"}, "no licence template"),
+        ({**good, "seal": "missing"}, "no seal"),
+        ({k: v for k, v in good.items() if k != "seal"}, "seal"),
+        ({**good, "time": "2026-06-01T12:00:00"}, "UTC offset"),
+        ({**good, "photo": "not base64!"}, "photo"),
+    ]
+    for body, message in cases:
+        r = c.post("/v1/trustkit/licence/issue/authority", json=body, headers=headers)
+        assert r.status_code == 400 and message in r.json()["errors"][0], (message, r.text)
+    # A token allowed to stamp with another key only is refused (403), and no key -> no certificate (400).
+    c.put("/v1/sys/policy/other", json={"policy": {"rules": [{"keys": "other*", "operations": ["stamp"]}]}},
+          headers=headers)
+    limited = c.post("/v1/auth/token/create", json={"policies": ["other"]}, headers=headers).json()
+    r = c.post("/v1/trustkit/licence/issue/authority", json=good,
+               headers={"X-Vault-Token": limited["auth"]["client_token"]})
+    assert r.status_code == 403

@@ -84,22 +84,24 @@ class RunningDaemon:
 
     def restart(self) -> None:
         self.stop()
-        fresh = start_daemon(self.config_path, self.token)
+        fresh = start_daemon(self.config_path, self.token, argv=self.extra.get("argv"))
         self.process, self.url = fresh.process, fresh.url
 
 
 def start_daemon(config_path: Path, token: str, *, unseal: bool = True, wait: float = 20.0,
-                 env: dict[str, str] | None = None) -> RunningDaemon:
-    """Run ``python -m trustkit.daemon.server CONFIG`` and wait until it answers."""
+                 env: dict[str, str] | None = None, argv: list[str] | None = None) -> RunningDaemon:
+    """Run ``python -m trustkit.daemon.server CONFIG`` (or ``argv``) and wait until it answers."""
     config = load_config(path=str(config_path), env={})
     scheme = "https" if config.tls_cert else "http"
     url = f"{scheme}://127.0.0.1:{config.port}"
     data_dir = Path(config.data_dir)
     log_path = data_dir / "daemon.log"
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "trustkit.daemon.server", str(config_path)], stdout=log,
+        command = argv or [sys.executable, "-m", "trustkit.daemon.server", str(config_path)]
+        process = subprocess.Popen(command, stdout=log,
                                    stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-    running = RunningDaemon(config_path, url, token, process, data_dir, log_path)
+    running = RunningDaemon(config_path, url, token, process, data_dir, log_path,
+                            extra={"argv": argv} if argv else {})
     deadline = time.monotonic() + wait
     while True:
         if process.poll() is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,10 +26,10 @@ from starlette.types import ASGIApp
 
 import trustkit
 from trustkit.daemon import services, transit
-from trustkit.daemon.errors import InvalidRequestError, PermissionDeniedError
 from trustkit.daemon.openapi import openapi_document
 from trustkit.daemon.protocol import Context, endpoint, error_response, vault_response
 from trustkit.daemon.state import Daemon
+from trustkit.errors import InvalidRequestError, PermissionDeniedError
 
 __all__ = ["create_app"]
 
@@ -54,7 +54,7 @@ async def _health(ctx: Context) -> Response:
         status = int(query.get("activecode", 200))
     body = {"initialized": initialized, "sealed": sealed, "standby": False, "performance_standby": False,
             "replication_performance_mode": "disabled", "replication_dr_mode": "disabled",
-            "server_time_utc": int(datetime.now(timezone.utc).timestamp()),
+            "server_time_utc": int(datetime.now(UTC).timestamp()),
             "version": f"trustkit-{trustkit.__version__}", "cluster_name": "trustkit", "cluster_id": ""}
     if ctx.request.method == "HEAD":
         return Response(status_code=status)
@@ -190,15 +190,20 @@ def _routes() -> list[BaseRoute]:
 def create_app(daemon: Daemon, *, identity_app: ASGIApp | None = None, close_on_shutdown: bool = True) -> Starlette:
     """The ASGI app serving ``daemon``.
 
-    :param identity_app: an ASGI app (``trustkit.identity.create_identity_app(...)``) mounted at
-        ``/identity`` when the identity service is enabled.
+    :param identity_app: an ASGI app (``trustkit.identity.create_identity_app(...)``, or
+        :func:`trustkit.daemon.identity.build_identity_app`) mounted at ``/identity`` when the
+        identity service is enabled; a Starlette app's lifespan runs with the daemon's.
     :param close_on_shutdown: flush the audit log, seal and close storage when the server stops
         (after uvicorn has drained in-flight requests).
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        # Starlette does not run a mounted app's lifespan: run the identity app's (its purge task) here.
+        async with contextlib.AsyncExitStack() as stack:
+            if isinstance(identity_app, Starlette):
+                await stack.enter_async_context(identity_app.router.lifespan_context(identity_app))
+            yield
         if close_on_shutdown:
             await run_in_threadpool(daemon.close)
 

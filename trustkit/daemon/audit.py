@@ -32,8 +32,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from trustkit.daemon.errors import AuditUnavailableError
 from trustkit.daemon.storage import AuditRow, Storage
+from trustkit.errors import AuditUnavailableError
 from trustkit.primitives import sm3
 
 __all__ = [

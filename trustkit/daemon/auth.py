@@ -25,12 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trustkit.daemon.errors import (
+from trustkit.daemon.storage import Storage, TokenRecord
+from trustkit.errors import (
     InvalidRequestError,
     PermissionDeniedError,
     RateLimitedError,
 )
-from trustkit.daemon.storage import Storage, TokenRecord
 from trustkit.primitives import sm3
 
 __all__ = ["OPERATIONS", "Authenticator", "Policy", "Principal", "Rule", "parse_policy"]

@@ -5,6 +5,12 @@ flags from :data:`SCHEMA`, and :class:`DaemonConfig` records where each value ca
 Environment variables are ``TRUSTKIT_DAEMON_<NAME>`` (upper case).  The TOML file uses the
 same names at top level or under a ``[daemon]`` table.  The library parses TOML with the
 standard ``tomllib`` (Python 3.11+); the file is read by the CLI and passed as text or a path.
+
+The same file may also hold the identity provider's settings (``[identity]``, ``[[keys]]``,
+``[[clients]]``, see :func:`trustkit.identity.load_settings`); those tables are not daemon
+options.  When the file given by ``path`` has an ``[identity]`` table and ``identity_config`` is
+not set, ``identity_config`` becomes that file, and the daemon mounts the identity app at
+``/identity``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 from trustkit.errors import ConfigurationError, SecurityWarning
 
-__all__ = ["SCHEMA", "DaemonConfig", "Option", "load_config"]
+__all__ = ["IDENTITY_TABLES", "SCHEMA", "DaemonConfig", "Option", "load_config"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,12 @@ SCHEMA: tuple[Option, ...] = (
     Option("audit_path", "", str, "audit JSON-lines file (default DATA_DIR/audit.jsonl)"),
     Option("pepper_file", "", str, "secret for token hashes and audit HMACs (default DATA_DIR/pepper, created 0600)"),
     Option("unseal_passphrase_file", "", str, "unseal at start with the passphrase in this file (needed with workers > 1)"),
+    Option("identity_config", "", str, "identity provider settings (TOML with [identity]) to mount at /identity "
+           "(default: the configuration file itself when it has an [identity] table)"),
     Option("http", "auto", str, "uvicorn HTTP parser: auto (httptools when installed, fastest) or h11 (also "
            "accepts Vault's LIST method; with httptools use ?list=true, as hvac's strict_http does)"),
-    Option("workers", 1, int, "uvicorn worker processes (each must unseal; see unseal_passphrase_file)"),
+    Option("workers", 1, int, "uvicorn worker processes; > 1 requires unseal_passphrase_file (unseal state is per "
+           "process: PUT /v1/sys/unseal reaches one worker only)"),
     Option("max_body_bytes", 1 << 20, int, "largest JSON request body"),
     Option("max_document_bytes", 32 << 20, int, "largest document for the stamping endpoints"),
     Option("max_batch_items", 1000, int, "largest batch_input"),
@@ -57,6 +66,8 @@ SCHEMA: tuple[Option, ...] = (
     Option("log_level", "warning", str, "uvicorn log level"),
 )
 _BY_NAME = {option.name: option for option in SCHEMA}
+#: Top-level tables of a shared configuration file that belong to the identity provider.
+IDENTITY_TABLES = frozenset({"identity", "keys", "clients"})
 
 
 def _convert(option: Option, value: Any, source: str) -> Any:
@@ -124,8 +135,13 @@ def load_config(toml_text: str | None = None, *, path: str | None = None, env: M
             data = tomllib.loads(toml_text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"{path or 'config'}: {exc}") from None
+        if path is not None and isinstance(data.get("identity"), dict):
+            values["identity_config"] = str(Path(path).resolve())
+            sources["identity_config"] = path
         table = data.get("daemon", data)
         for name, value in table.items():
+            if table is data and name in IDENTITY_TABLES:
+                continue
             option = _BY_NAME.get(name)
             if option is None:
                 raise ConfigurationError(f"{path or 'config'}: unknown option {name!r}")

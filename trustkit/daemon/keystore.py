@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Union
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
@@ -44,14 +44,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from trustkit.daemon.errors import (
+from trustkit.daemon.storage import KeyRecord, KeyVersionRecord, Storage
+from trustkit.errors import (
+    DecryptionError,
     InvalidRequestError,
+    InvalidSignature,
     KeyNotFoundError,
     NotInitializedError,
     SealedError,
 )
-from trustkit.daemon.storage import KeyRecord, KeyVersionRecord, Storage
-from trustkit.errors import DecryptionError, InvalidSignature
 from trustkit.primitives import sm2, sm4
 
 __all__ = [
@@ -76,7 +77,7 @@ PublicKeyObject = Union[sm2.PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicK
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _b64(data: bytes) -> str:

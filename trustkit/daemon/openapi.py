@@ -35,6 +35,10 @@ _OPERATIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ("put", "/v1/trustkit/seals/{name}", "update", "Store a seal (.esl, base64 DER) by name"),
     ("post", "/v1/trustkit/ofd/stamp/{name}", "stamp", "Stamp an OFD (base64) with key {name} and a stored seal"),
     ("post", "/v1/trustkit/pdf/stamp/{name}", "stamp", "Sign a PDF (base64) with key {name}"),
+    ("put", "/v1/trustkit/licence/templates/{name}", "update",
+     "Store a licence template {\"template\": JSON object} by name (no background image files)"),
+    ("post", "/v1/trustkit/licence/issue/{name}", "stamp",
+     "Issue a sealed OFD licence: {record, template, seal, photo?, time?} with key {name} -> {document}"),
     ("post", "/v1/trustkit/timestamp", "timestamp", "RFC 3161 over HTTP: application/timestamp-query -> reply"),
 )
 

@@ -2,7 +2,7 @@
 rate limit, the audit record written (durably) before the answer, and Vault-shaped errors.
 
 Errors are ``{"errors": ["message"]}`` with the status of the closed table in
-:mod:`trustkit.daemon.errors`; anything unexpected is logged with its traceback and answered with
+:mod:`trustkit.errors` (the daemon section); anything unexpected is logged with its traceback and answered with
 one generic 500 (Radicale ``app/__init__.py``).
 """
 
@@ -17,23 +17,24 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from trustkit.daemon.auth import Principal
-from trustkit.daemon.errors import (
+from trustkit.daemon.state import Daemon
+from trustkit.errors import (
     AuditUnavailableError,
     DaemonError,
+    DecodeError,
     InvalidRequestError,
     PayloadTooLargeError,
     RateLimitedError,
     SealedError,
+    TrustkitError,
 )
-from trustkit.daemon.state import Daemon
-from trustkit.errors import DecodeError, TrustkitError
 
 __all__ = ["Context", "Handler", "b64decode", "endpoint", "error_response", "vault_response"]
 
@@ -119,7 +120,7 @@ def _token(request: Request) -> str | None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def endpoint(handler: Handler, *, operation: str | None, key_param: str | None = None, unsealed: bool = True,

@@ -7,6 +7,14 @@ the certificate attached to it (``PUT /v1/trustkit/keys/{name}/certificate``).  
 DER, GB/T 38540 / GM/T 0031) are stored by name (``PUT /v1/trustkit/seals/{name}``); policy
 globs apply to seal names like key names.
 
+Licences (GB/T 36905: a licence file is a sealed OFD): licence templates (the JSON of
+:meth:`trustkit.licence.template.Template.from_json`) are stored by name like seals
+(``PUT /v1/trustkit/licence/templates/{name}``); ``POST /v1/trustkit/licence/issue/{key}`` with
+``{"record": {...}, "template": NAME, "seal": NAME}`` lays the record out, embeds its metadata
+and seals it with the daemon key (:func:`trustkit.licence.issue.issue_licence`; the key also
+signs the scan-to-show QR payload), answering ``{"document": base64 OFD}``.  Templates sent
+over the API may not name a background image file (it would be read from the daemon host).
+
 RFC 3161 over HTTP (RFC 3161 clause 3.4): ``POST /v1/trustkit/timestamp`` with a DER
 TimeStampReq (``application/timestamp-query``) answers a DER TimeStampResp
 (``application/timestamp-reply``), signed by the key named in the ``tsa_key`` setting of the
@@ -23,9 +31,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trustkit.daemon.errors import InvalidRequestError
 from trustkit.daemon.protocol import Context, b64decode, endpoint, vault_response
-from trustkit.errors import DecodeError
+from trustkit.errors import DecodeError, InvalidRequestError
 from trustkit.pki.certificate import load_certificates
 from trustkit.pki.signer import LocalSigner
 
@@ -138,6 +145,96 @@ async def _stamp_pdf(ctx: Context) -> Response:
     return vault_response(ctx, {"document": base64.b64encode(stamped).decode("ascii")})
 
 
+def _parse_template(document: Any) -> Any:
+    from trustkit.licence.template import Template
+
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            raise InvalidRequestError("template must be a JSON object (or its JSON text)") from None
+    if not isinstance(document, dict):
+        raise InvalidRequestError("template must be a JSON object (or its JSON text)")
+    background = document.get("background")
+    if isinstance(background, dict) and "image" in background:
+        raise InvalidRequestError("templates sent to the daemon may not name a background image file")
+    text = json.dumps(document, ensure_ascii=False).encode("utf-8")
+    try:
+        return text, Template.from_json(text)
+    except DecodeError as exc:
+        raise InvalidRequestError(f"not a licence template: {exc.message}") from None
+
+
+async def _put_licence_template(ctx: Context) -> Response:
+    name = ctx.param("name")
+    text, template = _parse_template(ctx.body.get("template"))
+    await run_in_threadpool(ctx.daemon.storage.meta_put, f"licence-template:{name}", text)
+    ctx.audit.update({"template": name, "template_name": template.name})
+    return Response(status_code=204)
+
+
+def _licence_template(ctx: Context, name: Any) -> Any:
+    from trustkit.licence.template import Template
+
+    if not isinstance(name, str):
+        raise InvalidRequestError("template must be the name of a stored licence template")
+    assert ctx.principal is not None  # endpoint() authenticated the request
+    ctx.daemon.auth.authorize(ctx.principal, "stamp", name)
+    text = ctx.daemon.storage.meta_get(f"licence-template:{name}")
+    if text is None:
+        raise InvalidRequestError(f"no licence template named {name!r}; PUT /v1/trustkit/licence/templates/{name}")
+    return Template.from_json(text)
+
+
+async def _issue_licence(ctx: Context) -> Response:
+    from datetime import datetime
+
+    from trustkit.licence.issue import issue_licence
+    from trustkit.licence.model import LicenceRecord
+
+    name = ctx.param("name")
+    data = ctx.body.get("record")
+    if not isinstance(data, dict):
+        raise InvalidRequestError("record must be a JSON object (the licence record, trustkit-licence/1)")
+    try:
+        record = LicenceRecord.from_dict(data)
+    except (DecodeError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidRequestError(f"invalid licence record: {getattr(exc, 'message', None) or exc}") from None
+    if ctx.body.get("seal") is None:
+        raise InvalidRequestError("seal (the name of a stored seal listing this key's certificate) is required")
+    seal = _seal(ctx, ctx.body.get("seal"))
+    assert seal is not None
+    template = _licence_template(ctx, ctx.body.get("template"))
+    photo = b64decode(ctx.body["photo"], "photo") if ctx.body.get("photo") is not None else None
+    attach_xml = ctx.body.get("attach_xml", False)
+    if not isinstance(attach_xml, bool):
+        raise InvalidRequestError("attach_xml must be true or false")
+    moment = None
+    if ctx.body.get("time") is not None:
+        try:
+            moment = datetime.fromisoformat(str(ctx.body["time"]))
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise InvalidRequestError("time must be an ISO 8601 date-time with a UTC offset")
+    signer = _signer(ctx, name)
+
+    def issue() -> bytes:
+        try:
+            return issue_licence(record, template, signer, seal, photo=photo, time=moment, attach_xml=attach_xml)
+        except DecodeError as exc:
+            raise InvalidRequestError(f"cannot issue: {exc.message}") from None
+        except ValueError as exc:
+            raise InvalidRequestError(f"cannot issue: {exc}") from None
+
+    document = await run_in_threadpool(issue)
+    ctx.audit.update({"key": name, "seal": ctx.body.get("seal"), "template": ctx.body.get("template"),
+                      "identifier": ctx.daemon.audit.hmac(str(record.identifier).encode()),
+                      "document": ctx.daemon.audit.hmac(document)})
+    return vault_response(ctx, {"document": base64.b64encode(document).decode("ascii"),
+                                "identifier": str(record.identifier)})
+
+
 async def _put_tsa(ctx: Context) -> Response:
     key = ctx.body.get("key")
     policy = ctx.body.get("policy", _TSA_POLICY)
@@ -177,6 +274,10 @@ def routes() -> list[Route]:
                                                         body_limit="max_document_bytes"), methods=["POST"]),
         Route("/v1/trustkit/pdf/stamp/{name}", endpoint(_stamp_pdf, operation="stamp", key_param="name",
                                                         body_limit="max_document_bytes"), methods=["POST"]),
+        Route("/v1/trustkit/licence/templates/{name}", endpoint(_put_licence_template, operation="update",
+                                                                key_param="name"), methods=["PUT", "POST"]),
+        Route("/v1/trustkit/licence/issue/{name}", endpoint(_issue_licence, operation="stamp", key_param="name",
+                                                            body_limit="max_document_bytes"), methods=["POST"]),
         Route("/v1/trustkit/tsa", endpoint(_put_tsa, operation="sys"), methods=["PUT", "POST"]),
         Route("/v1/trustkit/timestamp", endpoint(_timestamp, operation="timestamp", json_body=False),
               methods=["POST"]),

@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trustkit.daemon.errors import InvalidRequestError, KeyNotFoundError
 from trustkit.daemon.protocol import (
     Context,
     b64decode,
@@ -24,6 +23,7 @@ from trustkit.daemon.protocol import (
     error_response,
     vault_response,
 )
+from trustkit.errors import InvalidRequestError, KeyNotFoundError
 from trustkit.primitives import sm2
 
 __all__ = ["routes"]
