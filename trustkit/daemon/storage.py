@@ -12,6 +12,7 @@ Private keys reach this layer only as SM4-GCM ciphertext (see :mod:`trustkit.dae
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import json
 import sqlite3
@@ -118,7 +119,7 @@ class Storage(Protocol):
     def close(self) -> None: ...
 
 
-class _SQLBase:
+class _SQLBase(abc.ABC):
     """The SQL shared by both backends; subclasses provide ``_execute`` and a transaction."""
 
     kind = "sql"
@@ -127,11 +128,13 @@ class _SQLBase:
     def _q(self, sql: str) -> str:
         return sql if self._param == "?" else sql.replace("?", self._param)
 
+    @abc.abstractmethod
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        """Run a query and return its rows."""
 
+    @abc.abstractmethod
     def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        raise NotImplementedError
+        """Run the statements in one transaction."""
 
     # -- meta --------------------------------------------------------------------------------
 
@@ -218,8 +221,9 @@ class _SQLBase:
         """
         return self._consume(token_id)
 
+    @abc.abstractmethod
     def _consume(self, token_id: str) -> bool:
-        raise NotImplementedError
+        """Use up one use of a limited token atomically; False when none is left."""
 
     def token_delete(self, token_id: str) -> None:
         self._write([("DELETE FROM tokens WHERE id = ?", (token_id,))])

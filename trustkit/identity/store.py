@@ -12,11 +12,12 @@ same value cannot both win.
 
 from __future__ import annotations
 
+import abc
 import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from trustkit.identity.records import (
@@ -79,7 +80,7 @@ _SCHEMA = [
 ]
 
 
-class SQLStore:
+class SQLStore(abc.ABC):
     """The storage interface, written once in portable SQL; subclasses supply the connection.
 
     Placeholders are written ``?`` and translated for drivers that use ``%s``.
@@ -88,10 +89,9 @@ class SQLStore:
     _placeholder = "?"
 
     # -- plumbing -------------------------------------------------------------------------
-    @contextmanager
-    def _tx(self) -> Iterator[Any]:  # pragma: no cover - overridden
-        raise NotImplementedError
-        yield None
+    @abc.abstractmethod
+    def _tx(self) -> AbstractContextManager[Any]:
+        """A transaction: a cursor-like object, committed on exit (rolled back on an exception)."""
 
     def _sql(self, sql: str) -> str:
         return sql if self._placeholder == "?" else sql.replace("?", self._placeholder)
