@@ -1,6 +1,8 @@
 """Licence templates and issuance: both example templates issue, carry their metadata where the
-module says, render with an independent OFD renderer (easyofd), and their QR codes decode (zxing-cpp)
-from the rendered page and from the embedded image, and verify.
+module says, render with an independent OFD renderer (easyofd), and their QR codes decode from the
+rendered page and from the embedded image, and verify.  The QR images are encoded by zxing-cpp, so
+the decoder that must read them is zbar (pyzbar), an independent implementation; zxing-cpp's own
+reader is kept as a second opinion.
 
 The helpers at the top (``template``, ``record``, ``issued`` ...) are reused by the verify,
 batch and CLI tests.
@@ -21,13 +23,13 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 from pki_helpers import NOW
+from pyzbar import pyzbar
 from test_ofd_stamp import make_test_seal, pki
 from test_ofd_writer import CJK_FONT_FILES, RENDER
 
 from trustkit.errors import DecodeError
 from trustkit.licence.issue import (
     LICENCE_TAG_TYPE,
-    QR_MASK,
     build_licence,
     docinfo_fields,
     issue_licence,
@@ -102,7 +104,14 @@ def trust_list_for(rec: LicenceRecord) -> TrustList:
 
 
 def qr_texts(image: Image.Image) -> list[str]:
-    return [str(r.text) for r in zxingcpp.read_barcodes(image.convert("L")) if str(r.text).startswith("TKL1:")]
+    """The licence QR payloads in ``image``, read by zbar (independent of the zxing-cpp encoder);
+    zxing-cpp's reader must find the same."""
+    grey = image.convert("L")
+    found = [r.data.decode("ascii") for r in pyzbar.decode(grey, symbols=[pyzbar.ZBarSymbol.QRCODE])]
+    found = [t for t in found if t.startswith("TKL1:")]
+    second = [str(r.text) for r in zxingcpp.read_barcodes(grey) if str(r.text).startswith("TKL1:")]
+    assert sorted(second) == sorted(found)
+    return found
 
 
 # ---- templates -----------------------------------------------------------------------------------
@@ -276,7 +285,18 @@ def test_embedded_qr_decodes_and_verifies(name: str) -> None:
     result = verify_qr_payload(text, trust_list_for(record(name)), now=NOW + timedelta(days=1))
     assert result.valid and result.claims.identifier == record(name).identifier
     assert result.claims.mode == "static" and result.claims.holder_code_matches(record(name).holder_code)
-    assert QR_MASK in range(8)
+    # printable for phones: EC level M, a 4-module white quiet zone, modules >= 0.33 mm in the box
+    (symbol,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    assert symbol.ec_level == "M"
+    image = Image.open(io.BytesIO(png)).convert("L")
+    left = min(p.x for p in (symbol.position.top_left, symbol.position.bottom_left))
+    top = min(p.y for p in (symbol.position.top_left, symbol.position.top_right))
+    modules = (image.width - 2 * left) // 4  # qr_image: 4 pixels per module
+    assert left == top == 4 * 4 and modules in range(21, 178, 4)
+    assert image.crop((0, 0, image.width, left)).getextrema() == (255, 255)
+    assert image.crop((0, 0, left, image.height)).getextrema() == (255, 255)
+    box = template(name).qr
+    assert box is not None and box.size / (modules + 8) >= 0.33
 
 
 # ---- an independent render ---------------------------------------------------------------------------

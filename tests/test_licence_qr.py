@@ -1,10 +1,12 @@
-"""Scan-to-show QR payloads: sign, render, decode from the IMAGE with zxing-cpp, verify; negative cases."""
+"""Scan-to-show QR payloads: sign, render (zxing-cpp encodes), decode from the IMAGE with zbar (pyzbar, an
+independent decoder) and zxing-cpp, verify; negative cases."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+import re
 import zlib
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from pki_helpers import NOW, make_chain, p256_chain, sm2_chain
+from pyzbar import pyzbar
 from test_licence_model import business_record, sample_record
 
 from trustkit.errors import (
@@ -152,18 +155,56 @@ def test_static_exp_is_capped_at_certificate_expiry() -> None:
 
 
 def test_image_round_trip_with_independent_decoder(tmp_path: Any) -> None:
-    """segno PNG -> zxing-cpp reads the PIXELS -> text -> verify."""
+    """zxing-cpp-encoded PNG -> zbar reads the PIXELS -> text -> verify (zxing-cpp's reader agrees)."""
     text = make_qr_payload(sample_record(), sm2_signer(), now=NOW, show_minutes=5)
     png = qr_png(text, scale=4)
     (tmp_path / "licence-qr.png").write_bytes(png)
     image = Image.open(io.BytesIO(png))
+    (zbar,) = pyzbar.decode(image.convert("L"), symbols=[pyzbar.ZBarSymbol.QRCODE])
+    assert zbar.type == "QRCODE" and zbar.data.decode("ascii") == text
     found = zxingcpp.read_barcodes(image)
     assert len(found) == 1 and found[0].format == zxingcpp.BarcodeFormat.QRCode
-    assert found[0].text == text
-    result = verify_qr_payload(found[0].text, trust_list(), now=NOW + timedelta(minutes=2))
+    assert found[0].text == text and found[0].ec_level == "M"
+    assert image.getpixel((0, 0)) == image.getpixel((15, 15)) == 255  # 4-module quiet zone at 4 px/module
+    assert image.getpixel((16, 16)) == 0  # the top-left finder pattern starts right after it
+    result = verify_qr_payload(zbar.data.decode("ascii"), trust_list(), now=NOW + timedelta(minutes=2))
     assert result.valid and result.claims.mode == "show"
     svg = qr_svg(text)
     assert svg.startswith(b"<svg") and b"</svg>" in svg
+    # the SVG draws the same modules: rasterise its runs and compare with the PNG at 1 px/module
+    small = Image.open(io.BytesIO(qr_png(text, scale=1))).convert("L")
+    drawn = Image.new("L", small.size, 255)
+    for run in re.finditer(rb"M(\d+) (\d+)h(\d+)", svg):
+        x, y, n = (int(v) for v in run.groups())
+        drawn.paste(0, (x, y, x + n, y + 1))
+    assert drawn.tobytes() == small.tobytes()
+
+
+@pytest.mark.parametrize("scale", [1, 3, 4, 9])
+@pytest.mark.parametrize("mask", [None, 2, 7])
+def test_png_pixels_equal_the_encoders_own_rendering(scale: int, mask: int | None) -> None:
+    """qr_png writes its PNG itself (1-bit, filter Up for repeated rows): decoded by Pillow, every
+    pixel equals zxing-cpp's own rendering of the same symbol with its 4-module quiet zone."""
+    text = "TKL1:" + "0123456789ABCDEF $%*+-./:" * 12
+    png = qr_png(text, scale=scale, mask=mask)
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "1"
+    options: dict[str, Any] = {"ec_level": "M"} if mask is None else {"ec_level": "M", "data_mask": mask}
+    reference = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, **options).to_image(
+        scale=scale, add_quiet_zones=True)
+    assert image.size == (reference.shape[1], reference.shape[0])
+    assert image.convert("L").tobytes() == bytes(memoryview(reference))
+
+
+def test_png_parameters_are_checked() -> None:
+    with pytest.raises(ValueError, match="mask"):
+        qr_png("TKL1:A", mask=8)
+    with pytest.raises(ValueError, match="level"):
+        qr_png("TKL1:A", error="x")
+    with pytest.raises(ValueError, match="scale"):
+        qr_png("TKL1:A", scale=0)
+    with pytest.raises(ValueError, match="cannot encode"):
+        qr_png("TKL1:" + "A" * 5000)
 
 
 def test_show_mode_expires_and_screenshot_replay_fails() -> None:
@@ -175,7 +216,7 @@ def test_show_mode_expires_and_screenshot_replay_fails() -> None:
     assert a.expires_at == NOW + timedelta(minutes=3)
     assert a.nonce is not None and b.nonce is not None and a.nonce != b.nonce and len(a.nonce) == 12
     # a screenshot decoded from the image after exp
-    screenshot = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(text))))[0].text
+    screenshot = pyzbar.decode(Image.open(io.BytesIO(qr_png(text))))[0].data.decode("ascii")
     with pytest.raises(ExpiredQRError, match="expired") as info:
         verify_qr_payload(screenshot, tl, now=NOW + timedelta(minutes=3))
     assert info.value.code == "qr_expired"

@@ -330,3 +330,16 @@ def test_streaming_does_not_load_the_whole_part() -> None:
     chunks = list(reader.iter_part("Doc_0/Res/big.bin", 4096))
     assert max(len(c) for c in chunks) <= 4096 and b"".join(chunks) == big
     assert reader.digest("Doc_0/Res/big.bin") == sm3.hash(big)
+
+
+def test_structured_parts_are_parsed_once_per_reader() -> None:
+    """A verifier asks for the same listings repeatedly; the reader answers from its cache
+    (frozen objects), equal to what a fresh reader parses."""
+    with open_sample("keyword.ofd") as reader, open_sample("keyword.ofd") as fresh:
+        listing = reader.signatures()
+        assert listing is not None and reader.signatures() is listing
+        first = reader.signature(listing.entries[0])
+        assert reader.signature(listing.entries[0].part) is first
+        assert reader.custom_tags() is reader.custom_tags() and reader.attachments() is reader.attachments()
+        assert fresh.signature(listing.entries[0]) == first and fresh.signatures() == listing
+        assert fresh.custom_tags() == reader.custom_tags() and fresh.attachments() == reader.attachments()

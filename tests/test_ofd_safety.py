@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import stat
 import struct
@@ -12,10 +13,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from vectors import vector_path
 
 from trustkit.errors import DecodeError, TrustkitError
-from trustkit.ofd import Container, Limits, OFDReader, PackageWriter, parse_xml, resolve_loc
+from trustkit.ofd import (
+    Container,
+    Limits,
+    OFDReader,
+    PackageWriter,
+    parse_xml,
+    resolve_loc,
+)
+from vectors import vector_path
 
 NS = b'xmlns:ofd="http://www.ofdspec.org/2016"'
 OFD_XML = (b'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD ' + NS
@@ -316,3 +324,32 @@ def test_fuzz_xml_parts(which: int, part: int, edits: list[tuple[int, int, bytes
         data[at : at + delete] = token
     target[1] = bytes(data)
     _only_trustkit_errors(make_zip([(name, content) for name, content in parts]))
+
+
+def test_small_parts_are_kept_after_a_checked_read_and_failures_are_not() -> None:
+    """The read cache (for verifiers that digest a part and then parse it) changes no answer:
+    the same bytes and digests as streaming, and a corrupt part fails on every read."""
+    payload = b"hello world" * 100
+    data = make_zip([("OFD.xml", OFD_XML), ("x.bin", payload)])
+    container = Container.from_bytes(data)
+    assert container.digest("x.bin", "sha256") == hashlib.sha256(payload).digest()
+    assert container.read("x.bin") == payload and container.read("x.bin") is container.read("x.bin")
+    assert b"".join(container.iter_part("x.bin")) == payload
+    with pytest.raises(DecodeError, match="over the limit"):
+        container.read("x.bin", max_size=10)  # the size limit still applies to a kept part
+    start, length = container._data_span(container.info("x.bin"))
+    broken = bytearray(data)
+    broken[start + length // 2] ^= 0xFF
+    damaged = Container.from_bytes(bytes(broken))
+    for _ in range(2):
+        with pytest.raises(DecodeError):
+            damaged.read("x.bin")
+        with pytest.raises(DecodeError):
+            damaged.digest("x.bin")
+
+
+def test_resolve_loc_cache_still_refuses_bad_paths() -> None:
+    for _ in range(2):
+        assert resolve_loc("../Res/a.xml", "Doc_0/Pages") == "Doc_0/Res/a.xml"
+        with pytest.raises(DecodeError, match="climbs above"):
+            resolve_loc("../../../x", "Doc_0")

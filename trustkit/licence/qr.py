@@ -39,9 +39,9 @@ and only tokens issued (``iat``) inside its certificate's validity.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
-import io
 import os
 import struct
 import zlib
@@ -52,7 +52,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import cbor2
-import segno
+import zxingcpp
 from cryptography.exceptions import InvalidSignature as _PycaInvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -60,6 +60,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from PIL import Image
 
 from trustkit import sm2, sm3
 from trustkit.errors import (
@@ -389,25 +390,128 @@ def make_qr_payload(
     return text
 
 
-def qr_png(payload: str, *, scale: int = 4, border: int = 4, error: str = "m", mask: int | None = None) -> bytes:
-    """A PNG of the QR code (segno; the Base45 text fits QR alphanumeric mode).
+_EC_LEVELS = {"l": "L", "m": "M", "q": "Q", "h": "H"}
+
+
+def _qr_modules(payload: str, *, error: str = "m", mask: int | None = None) -> tuple[int, bytes]:
+    """The QR symbol of ``payload`` without its quiet zone: ``(n, pixels)``, n x n bytes row by row,
+    ``0`` = dark module, ``255`` = light (8-bit grey).
+
+    Encoded by zxing-cpp (C++ with zint, ISO/IEC 18004: smallest version for the level, modes
+    chosen per segment, so the Base45 text goes in alphanumeric mode).  Scoring all eight masks
+    (``mask=None``) takes about 1.2 ms for a licence payload; a fixed mask about 0.15 ms
+    (pure-Python segno took 20 ms and 4 ms).
 
     :param error: error-correction level ``"l"``, ``"m"``, ``"q"`` or ``"h"``.
-    :param mask: a fixed QR mask pattern 0-7.  None lets segno score all eight (best symbol,
-        about 20 ms for a typical payload); a fixed mask makes the symbol about 5x faster, for
-        bulk issuance.
+    :param mask: a fixed mask pattern 0-7, or None for the lowest penalty score.
+    :raises ValueError: an unknown level or mask, or a payload too long for any QR version.
     """
-    out = io.BytesIO()
-    segno.make(payload, error=error, micro=False, mask=mask).save(out, kind="png", scale=scale, border=border)
-    return out.getvalue()
+    level = _EC_LEVELS.get(error.lower())
+    if level is None:
+        raise ValueError(f"QR error-correction level must be one of l, m, q, h, not {error!r}")
+    if mask is not None and mask not in range(8):
+        raise ValueError(f"QR mask must be 0-7, not {mask!r}")
+    options: dict[str, Any] = {"ec_level": level} if mask is None else {"ec_level": level, "data_mask": mask}
+    try:
+        symbol = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode, **options)
+    except (ValueError, RuntimeError) as exc:  # zxing-cpp (zint): "Error 561: Input too long ..."
+        raise ValueError(f"cannot encode {len(payload)} characters as a QR code: {exc}") from None
+    image: Any = symbol.to_image(scale=1, add_quiet_zones=False)  # 8-bit grey; the stub omits its buffer protocol
+    pixels = memoryview(image)
+    height, width = pixels.shape or (0, 0)
+    if height != width or height < 21:
+        raise ValueError(f"unexpected QR symbol shape {pixels.shape}")
+    return width, pixels.tobytes()
+
+
+def qr_png(payload: str, *, scale: int = 4, border: int = 4, error: str = "m", mask: int | None = None) -> bytes:
+    """A 1-bit PNG of the QR code (zxing-cpp; the Base45 text fits QR alphanumeric mode).
+
+    :param scale: pixels per module (1-100).
+    :param border: quiet zone in modules (ISO/IEC 18004 asks for 4; keep 4 for phone scanning).
+    :param error: error-correction level ``"l"``, ``"m"``, ``"q"`` or ``"h"``.
+    :param mask: a fixed QR mask pattern 0-7.  None scores all eight (the best symbol, about
+        1.2 ms for a typical payload); a fixed mask is about 8x faster, for bulk issuance.
+    """
+    if not 1 <= scale <= 100 or border < 0:
+        raise ValueError("scale must be 1-100 and border >= 0")
+    size, pixels = _qr_modules(payload, error=error, mask=mask)
+    light = b"\xff" * (size + 2 * border)
+    rows = [light] * border
+    rows += [b"\xff" * border + pixels[i * size:(i + 1) * size] + b"\xff" * border for i in range(size)]
+    rows += [light] * border
+    full = size + 2 * border
+    packed = Image.frombytes("L", (full, full), b"".join(rows)).convert("1", dither=Image.Dither.NONE).tobytes()
+    return _png_1bit(full, packed, scale)
+
+
+@functools.lru_cache(maxsize=8)
+def _bit_expansion(scale: int) -> tuple[bytes, ...]:
+    """For each byte of 8 pixels, the ``scale`` bytes with every bit repeated ``scale`` times."""
+    table = []
+    for byte in range(256):
+        value = 0
+        for i in range(8):
+            bit = (byte >> (7 - i)) & 1
+            value = (value << scale) | (((1 << scale) - 1) * bit)
+        table.append(value.to_bytes(scale, "big"))
+    return tuple(table)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_1bit(size: int, packed: bytes, scale: int) -> bytes:
+    """A greyscale 1-bit PNG (ISO/IEC 15948) of a square ``size`` x ``size`` image given as rows
+    packed 8 pixels a byte, MSB first, 1 = white (Pillow's mode "1" raw layout), each pixel drawn
+    as ``scale`` x ``scale``.
+
+    Written directly rather than by upscaling with Pillow and its PNG encoder (0.8 ms for a
+    licence QR, this about 0.15 ms): each module row is expanded once, its first pixel row uses
+    filter type 0 (None) and its ``scale - 1`` repeats filter type 2 (Up), which makes them zero
+    bytes that DEFLATE stores in almost nothing.
+    """
+    small_stride = (size + 7) // 8
+    if len(packed) != small_stride * size:
+        raise ValueError("packed rows do not match the image size")
+    width = size * scale
+    stride = (width + 7) // 8
+    table = _bit_expansion(scale)
+    repeat = b"\x02" + bytes(stride)
+    rows: list[bytes] = []
+    for start in range(0, len(packed), small_stride):
+        line = b"".join([table[byte] for byte in packed[start:start + small_stride]])[:stride]
+        rows.append(b"\x00" + line)
+        rows.extend([repeat] * (scale - 1))
+    header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)  # bit depth 1, greyscale, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + _png_chunk(b"IEND", b""))
 
 
 def qr_svg(payload: str, *, scale: int = 4, border: int = 4, error: str = "m", mask: int | None = None) -> bytes:
-    """An SVG of the QR code (segno; parameters as :func:`qr_png`)."""
-    out = io.BytesIO()
-    segno.make(payload, error=error, micro=False, mask=mask).save(out, kind="svg", scale=scale, border=border,
-                                                                  xmldecl=False)
-    return out.getvalue()
+    """An SVG of the QR code: one path of the dark runs on a white square (parameters as :func:`qr_png`)."""
+    if scale < 1 or border < 0:
+        raise ValueError("scale must be >= 1 and border >= 0")
+    size, pixels = _qr_modules(payload, error=error, mask=mask)
+    runs = []
+    for y in range(size):
+        row = pixels[y * size:(y + 1) * size]
+        x = 0
+        while x < size:
+            if row[x]:
+                x += 1
+                continue
+            end = x
+            while end < size and not row[end]:
+                end += 1
+            runs.append(f"M{x + border} {y + border}h{end - x}v1h-{end - x}z")
+            x = end
+    full = size + 2 * border
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{full * scale}" height="{full * scale}" '
+            f'viewBox="0 0 {full} {full}" shape-rendering="crispEdges">'
+            f'<rect width="{full}" height="{full}" fill="#fff"/><path fill="#000" d="{"".join(runs)}"/></svg>\n'
+            ).encode("ascii")
 
 
 # ------------------------------------------------------------------------------------------

@@ -333,17 +333,28 @@ def _metadata_checks(reader: OFDReader, report: DocumentReport) -> tuple[list[Ch
     if reader.container.size(part) > _MAX_TAG:
         return [Check("metadata", False, f"{part} is larger than {_MAX_TAG} bytes", "metadata_malformed")], None
     data = reader.read_part(part)
-    checks = _code_checks(_raw_codes(data))
     record: LicenceRecord | None = None
+    malformed: DecodeError | None = None
     try:
         record = LicenceRecord.from_xml(data)
     except DecodeError as exc:
+        malformed = exc
+    canonical = record is not None and record.to_xml() == data
+    if canonical and record is not None:
+        # The bytes are the record's canonical XML, so its fields are exactly the XML's values:
+        # check them without parsing the XML a second time.
+        raw = {"identifier": str(record.identifier), "holder_type": record.holder_id_type,
+               "holder_code": record.holder_code, "issuer_code": record.issuer_code}
+    else:
+        raw = _raw_codes(data)
+    checks = _code_checks(raw)
+    if malformed is not None:
         if not any(c.ok is False for c in checks):
-            checks.insert(0, Check("metadata", False, f"{part}: {exc.message}", "metadata_malformed"))
+            checks.insert(0, Check("metadata", False, f"{part}: {malformed.message}", "metadata_malformed"))
         else:
             checks.insert(0, Check("metadata", False, f"{part}: the record's codes are invalid", "metadata_malformed"))
     if record is not None:
-        if record.to_xml() != data:
+        if not canonical:
             checks.insert(0, Check("metadata", False, f"{part} is not the canonical record XML", "metadata_not_canonical"))
             record = None
         else:

@@ -17,6 +17,7 @@ Every failure is a :class:`trustkit.errors.DecodeError` whose message names the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -24,6 +25,7 @@ import posixpath
 import re
 import stat
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -38,6 +40,10 @@ from trustkit.primitives import sm3
 __all__ = ["Container", "Hasher", "Limits", "parse_xml", "resolve_loc"]
 
 _CHUNK = 64 * 1024
+# Parts up to this size are kept once read (and checked), so that a verifier that digests a part
+# and then parses it (Signature.xml, Document.xml, a page, a licence tag file) inflates it once.
+_CACHE_PART = 1 << 20
+_CACHE_TOTAL = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ class Container:
         self._source = source
         self._owns = owns
         self._size = 0
+        self._cache: dict[str, bytes] = {}
+        self._cached = 0
         try:
             self._size = source.seek(0, io.SEEK_END)
             source.seek(0)
@@ -167,6 +175,7 @@ class Container:
             zf.close()
         if self._owns:
             self._source.close()
+        self._cache.clear()
 
     def __enter__(self) -> Container:
         return self
@@ -342,11 +351,22 @@ class Container:
         return start, info.compress_size
 
     def read(self, name: str, *, max_size: int | None = None) -> bytes:
-        """The exact bytes of a part (whole; use :meth:`iter_part` for big parts)."""
+        """The exact bytes of a part (whole; use :meth:`iter_part` for big parts).
+
+        Parts of up to 1 MiB (8 MiB in all) are kept after their first complete, checked read,
+        so reading or digesting them again does not inflate them again.
+        """
         info = self._info(name)
         if max_size is not None and info.file_size > max_size:
             raise DecodeError(f"OFD package: part {name!r} has {info.file_size} bytes, over the limit of {max_size}")
-        return b"".join(self.iter_part(name))
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        data = b"".join(self.iter_part(name))
+        if len(data) <= _CACHE_PART and self._cached + len(data) <= _CACHE_TOTAL:
+            self._cache[name] = data
+            self._cached += len(data)
+        return data
 
     def digest(self, name: str, algorithm: str | Callable[[], Hasher] = "sm3") -> bytes:
         """Hash a part while streaming it.
@@ -357,8 +377,11 @@ class Container:
             over Z, which needs the signer's key and is the verifier's business).
         """
         hasher = algorithm() if callable(algorithm) else _hasher(algorithm)
-        for chunk in self.iter_part(name):
-            hasher.update(chunk)
+        if name in self._cache or self._info(name).file_size <= _CACHE_PART:
+            hasher.update(self.read(name))  # small part: read (and keep) it whole
+        else:
+            for chunk in self.iter_part(name):
+                hasher.update(chunk)
         return hasher.digest()
 
     def read_xml(self, name: str) -> Any:
@@ -378,6 +401,9 @@ _PARSER_OPTIONS: dict[str, Any] = {
 }
 
 
+_parsers = threading.local()
+
+
 def parse_xml(data: bytes, *, name: str = "XML part", max_size: int = 64 << 20) -> Any:
     """Parse untrusted XML: no DOCTYPE, no entities, no network, bounded size.
 
@@ -390,7 +416,9 @@ def parse_xml(data: bytes, *, name: str = "XML part", max_size: int = 64 << 20) 
     # (UTF-16 and other encodings), so entity bombs and external entities are never expanded.
     if b"<!DOCTYPE" in data:
         raise DecodeError(f"{name}: XML document type declarations are not allowed")
-    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:  # one parser per thread (lxml parsers may be reused, not shared between threads)
+        parser = _parsers.parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -417,6 +445,13 @@ def resolve_loc(loc: str, base_dir: str = "") -> str:
 
     :raises DecodeError: empty, with a backslash or NUL, or escaping the package root.
     """
+    return _resolve_loc(loc, base_dir)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve_loc(loc: str, base_dir: str) -> str:
+    # A pure function of its two strings, called dozens of times per verification with the same
+    # paths; errors are not cached (lru_cache re-runs a call that raised).
     text = loc.strip()
     if not text:
         raise DecodeError("OFD: an empty ST_Loc path")

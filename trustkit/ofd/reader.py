@@ -81,6 +81,11 @@ class OFDReader:
     def __init__(self, container: Container) -> None:
         self.container = container
         self._documents: dict[int, Document] = {}
+        # Parsed once per reader (the results are frozen): a verifier asks for them repeatedly.
+        self._signature_lists: dict[int, SignatureList | None] = {}
+        self._signature_descriptions: dict[str, SignatureDescription] = {}
+        self._custom_tags: dict[int, tuple[CustomTag, ...]] = {}
+        self._attachments: dict[int, tuple[Attachment, ...]] = {}
         with _guard("OFD.xml"):
             self.bodies = self._parse_ofd()
 
@@ -397,7 +402,13 @@ class OFDReader:
     # ---- structured data -------------------------------------------------------------------
 
     def custom_tags(self, doc: int = 0) -> tuple[CustomTag, ...]:
-        """CustomTags.xml entries (empty when the document has none)."""
+        """CustomTags.xml entries (empty when the document has none; parsed once, then cached)."""
+        cached = self._custom_tags.get(doc)
+        if cached is None:
+            cached = self._custom_tags[doc] = self._parse_custom_tags(doc)
+        return cached
+
+    def _parse_custom_tags(self, doc: int) -> tuple[CustomTag, ...]:
         part = self.document(doc).custom_tags
         if part is None:
             return ()
@@ -419,7 +430,13 @@ class OFDReader:
             return tuple(tags)
 
     def attachments(self, doc: int = 0) -> tuple[Attachment, ...]:
-        """Attachments.xml entries (empty when the document has none)."""
+        """Attachments.xml entries (empty when the document has none; parsed once, then cached)."""
+        cached = self._attachments.get(doc)
+        if cached is None:
+            cached = self._attachments[doc] = self._parse_attachments(doc)
+        return cached
+
+    def _parse_attachments(self, doc: int) -> tuple[Attachment, ...]:
         part = self.document(doc).attachments
         if part is None:
             return ()
@@ -447,7 +464,13 @@ class OFDReader:
     # ---- signatures ------------------------------------------------------------------------
 
     def signatures(self, doc: int = 0) -> SignatureList | None:
-        """Signatures.xml of DocBody ``doc``, or None when the document is unsigned."""
+        """Signatures.xml of DocBody ``doc``, or None when the document is unsigned (parsed once, then cached)."""
+        if doc in self._signature_lists:
+            return self._signature_lists[doc]
+        listing = self._signature_lists[doc] = self._parse_signatures(doc)
+        return listing
+
+    def _parse_signatures(self, doc: int) -> SignatureList | None:
         part = self._body(doc).signatures
         if part is None:
             return None
@@ -474,10 +497,13 @@ class OFDReader:
             return SignatureList(part=part, max_sign_id=x.child_text(root, "MaxSignId"), entries=tuple(entries))
 
     def signature(self, entry: SignatureEntry | str) -> SignatureDescription:
-        """Parse a Signature.xml (give the entry from :meth:`signatures` or its part name)."""
+        """Parse a Signature.xml (give the entry from :meth:`signatures` or its part name; parsed once, then cached)."""
         part = self._existing(entry.part if isinstance(entry, SignatureEntry) else entry)
-        with _guard(part):
-            return self._parse_signature(part)
+        cached = self._signature_descriptions.get(part)
+        if cached is None:
+            with _guard(part):
+                cached = self._signature_descriptions[part] = self._parse_signature(part)
+        return cached
 
     def _parse_signature(self, part: str) -> SignatureDescription:
         root = self._xml(part)
@@ -537,31 +563,50 @@ class OFDReader:
         )
 
 
+def _first_children(element: Any) -> dict[str, Any]:
+    """Local name -> the first child element of that name (what :func:`x.child` finds), in one pass."""
+    found: dict[str, Any] = {}
+    for item in element:
+        name = x.local(item)
+        if name and name not in found:
+            found[name] = item
+    return found
+
+
 def _doc_info(element: Any) -> DocInfo:
-    keywords_element = x.child(element, "Keywords")
+    by_name = _first_children(element)
+
+    def text(name: str) -> str | None:  # x.child_text without rescanning the children each time
+        found = by_name.get(name)
+        if found is None:
+            return None
+        value = found.text
+        return value.strip() if isinstance(value, str) else ""
+
+    keywords_element = by_name.get("Keywords")
     keywords = (
         tuple((k.text or "").strip() for k in x.children(keywords_element, "Keyword"))
         if keywords_element is not None
         else ()
     )
-    customs = x.child(element, "CustomDatas")
+    customs = by_name.get("CustomDatas")
     custom_data = (
         tuple((x.attr(c, "Name") or "", (c.text or "").strip()) for c in x.children(customs, "CustomData"))
         if customs is not None
         else ()
     )
     return DocInfo(
-        doc_id=x.child_text(element, "DocID"),
-        title=x.child_text(element, "Title"),
-        author=x.child_text(element, "Author"),
-        subject=x.child_text(element, "Subject"),
-        abstract=x.child_text(element, "Abstract"),
-        creation_date=x.child_text(element, "CreationDate"),
-        mod_date=x.child_text(element, "ModDate"),
-        doc_usage=x.child_text(element, "DocUsage"),
-        cover=x.child_text(element, "Cover"),
+        doc_id=text("DocID"),
+        title=text("Title"),
+        author=text("Author"),
+        subject=text("Subject"),
+        abstract=text("Abstract"),
+        creation_date=text("CreationDate"),
+        mod_date=text("ModDate"),
+        doc_usage=text("DocUsage"),
+        cover=text("Cover"),
         keywords=keywords,
-        creator=x.child_text(element, "Creator"),
-        creator_version=x.child_text(element, "CreatorVersion"),
+        creator=text("Creator"),
+        creator_version=text("CreatorVersion"),
         custom_data=custom_data,
     )
